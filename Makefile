@@ -1,0 +1,30 @@
+# `make test` and `make demo` bootstrap .venv from nothing, then run.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Real data for the demo; without it the demo says so and runs on the built-in synthetic set.
+TTL_DATA ?= ../shared/data/chest_xray_pneumonia
+
+.PHONY: setup test demo lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
+	$(BIN)/pip install -q -e '.[dev,ray]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check truncatedtl tests benchmarks
+
+demo: $(STAMP)
+	TTL_DATA=$(TTL_DATA) $(BIN)/bash scripts/demo.sh 2>/dev/null || TTL_DATA=$(TTL_DATA) PATH=$(BIN):$$PATH bash scripts/demo.sh
+
+clean:
+	rm -rf $(VENV) runs
