@@ -1,0 +1,111 @@
+"""SVCCA: streaming covariances (ours) against a plain NumPy reference holding every activation in memory.
+
+Run by hand from the repository root:  python -m benchmarks.svcca
+Each measurement runs in a fresh process; peak memory is the rise of the resident set size (VmHWM after
+the work minus VmRSS before it, the peak reset between), which counts NumPy, PyTorch and BLAS buffers
+alike. The processes run with glibc's mmap threshold fixed at 1 MiB, so that freed batch buffers go back
+to the system instead of fragmenting the heap. Linux only. Prints a Markdown table.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from tests.analysis.test_svcca import reference_svcca
+from truncatedtl.analysis import CrossCovariance
+
+
+def activation_batches(
+    points: int, channels: int, batch: int, seed: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Paired float32 activations (batch, channels), made on the fly: a fixed random mixing of 64 shared
+    latent factors plus independent noise factors on each side, so the correlations are non-trivial."""
+    rng = np.random.default_rng(seed)
+    mix_x, mix_y = (rng.standard_normal((channels, channels)).astype(np.float32) for _ in range(2))
+    shared = 64
+    for index, start in enumerate(range(0, points, batch)):
+        rows = min(batch, points - start)
+        draw = np.random.default_rng([seed, index])
+        latent = draw.standard_normal((rows, shared), dtype=np.float32)
+        noisy = 0.8 * latent + 0.6 * draw.standard_normal((rows, shared), dtype=np.float32)
+        x = np.hstack([latent, draw.standard_normal((rows, channels - shared), dtype=np.float32)]) @ mix_x
+        y = np.hstack([noisy, draw.standard_normal((rows, channels - shared), dtype=np.float32)]) @ mix_y
+        yield x, y
+
+
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field))
+
+
+def measure(method: str, points: int, channels: int, batch: int, seed: int) -> dict:
+    """Seconds spent in SVCCA (data generation excluded) and peak memory rise of one run."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    before = _rss_kib("VmRSS:")
+    seconds = 0.0
+    if method == "ours":
+        stats = CrossCovariance()
+        for x, y in activation_batches(points, channels, batch, seed):
+            start = time.perf_counter()
+            stats.update(x, y)
+            seconds += time.perf_counter() - start
+        start = time.perf_counter()
+        coefficients = stats.coefficients()
+    else:
+        xs, ys = np.empty((points, channels)), np.empty((points, channels))
+        for row, (x, y) in zip(range(0, points, batch), activation_batches(points, channels, batch, seed)):
+            xs[row : row + len(x)], ys[row : row + len(y)] = x, y
+        start = time.perf_counter()
+        coefficients = reference_svcca(xs, ys)
+    seconds += time.perf_counter() - start
+    peak = _rss_kib("VmHWM:")
+    return {"seconds": seconds, "peak_mib": (peak - before) / 1024, "coefficients": coefficients.tolist()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--points", type=int, nargs="+", default=[20_000, 100_000, 500_000])
+    parser.add_argument("--channels", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--worker", choices=["ours", "reference"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(measure(args.worker, args.points[0], args.channels, args.batch, args.seed)))
+        return
+
+    def run(method: str, points: int) -> dict:
+        command = [sys.executable, "-m", "benchmarks.svcca", "--worker", method, "--points", str(points)]
+        command += ["--channels", str(args.channels), "--batch", str(args.batch), "--seed", str(args.seed)]
+        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(2**20)}
+        return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
+
+    print(f"{args.channels} channels on each side, ours fed in batches of {args.batch} rows, float64.\n")
+    print(
+        "| data points | ours (s) | reference (s) | time ref/ours | ours peak (MiB) | reference peak (MiB) "
+        "| memory ref/ours | coefficients | max abs diff |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for points in args.points:
+        ours, ref = run("ours", points), run("reference", points)
+        a, b = np.array(ours["coefficients"]), np.array(ref["coefficients"])
+        diff = np.abs(a - b).max() if a.shape == b.shape else float("nan")
+        print(
+            f"| {points:,} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | {ref['seconds'] / ours['seconds']:.1f}x "
+            f"| {ours['peak_mib']:.0f} | {ref['peak_mib']:.0f} | {ref['peak_mib'] / ours['peak_mib']:.1f}x "
+            f"| {len(a)} / {len(b)} | {diff:.1e} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

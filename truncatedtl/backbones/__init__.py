@@ -1,0 +1,93 @@
+"""Backbone registry: one place to declare a backbone, its builder, its offline weights and its cut points."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ._base import Backbone, BackboneError, CutPoint, Family, Unit
+from .densenet import DenseNetFamily
+from .efficientnet import EfficientNetFamily
+from .resnet import ResNetFamily
+from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
+
+__all__ = ["Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
+           "cut_points", "register"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    family: Family
+    offline: Callable[[], dict[str, torch.Tensor]] | None = None
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def register(name: str, family: Family, offline: Callable[[], dict[str, torch.Tensor]] | None = None) -> None:
+    """Declare a backbone by its timm name; ``offline`` supplies pretrained weights without network."""
+    _REGISTRY[name] = _Entry(family, offline)
+
+
+for _name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
+    register(_name, ResNetFamily())
+for _name in ("densenet121", "densenet169", "densenet201"):
+    register(_name, DenseNetFamily())
+register("efficientnet_b0", EfficientNetFamily())
+register("efficientnet_lite0", EfficientNetFamily(), offline=efficientnet_lite0_offline)
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def _entry(name: str) -> _Entry:
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    close = difflib.get_close_matches(name, available(), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise BackboneError(f"unknown backbone {name!r}.{hint} Known backbones: {', '.join(available())}")
+
+
+def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
+    """The backbone ``name`` as a chain of units.
+
+    ``weights``: ``"none"`` (random init, the same for every call), ``"pretrained"`` (offline package where one
+    exists, else the timm model hub) or a path to a ``.safetensors``/``.pth`` file in the timm layout.
+    """
+    entry = _entry(name)
+    weights = str(weights)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = _create(entry, name, weights)
+    cfg = getattr(model, "pretrained_cfg", {}) or {}
+    units, neck = entry.family.decompose(model)
+    return Backbone(
+        name=name,
+        family=entry.family,
+        units=units,
+        neck=neck,
+        mean=tuple(cfg.get("mean", (0.485, 0.456, 0.406))),
+        std=tuple(cfg.get("std", (0.229, 0.224, 0.225))),
+        weights=weights,
+    )
+
+
+def _create(entry: _Entry, name: str, weights: str) -> torch.nn.Module:
+    if weights == "pretrained" and entry.offline is None:
+        return download_pretrained(entry.family.create, name)
+    model = entry.family.create(name, pretrained=False)
+    if weights == "pretrained":
+        load_into(model, entry.offline(), f"offline package for {name}")
+    elif weights != "none":
+        load_into(model, read_state_dict(weights), weights)
+    return model
+
+
+def cut_points(name: str) -> list[CutPoint]:
+    """The cut points of backbone ``name`` (no weights loaded)."""
+    return load_backbone(name).cut_points

@@ -1,0 +1,35 @@
+"""``ttl``: thin subcommands over the public functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ..backbones import BackboneError
+from ..data import DataError
+from ..engine import TrainingError
+from .cutpoints import cutpoints
+from .train import train
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="TruncatedTL: cut a pretrained CNN where your data needs it, train it, prove it.")
+app.command()(cutpoints)
+app.command()(train)
+
+# Errors that are the user's input, not a bug: one clear line, exit code 2.
+USER_ERRORS = (BackboneError, DataError, TrainingError, FileExistsError, FileNotFoundError, ValueError)
+
+
+def main() -> None:
+    try:
+        app()
+    except USER_ERRORS as err:
+        if os.environ.get("TTL_DEBUG"):
+            raise
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except OSError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(1)

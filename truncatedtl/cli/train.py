@@ -1,0 +1,51 @@
+"""``ttl train``: train one model with one strategy and write its run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..engine import RunConfig, prepare, save_run, train as train_run
+from ._common import ConfigOption, training_progress
+
+
+def check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"output directory {out} is not empty; choose another --out")
+
+
+def train(
+    data: str = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'."),
+    backbone: str = typer.Option(..., help="Backbone name (see ttl cutpoints)."),
+    strategy: str = typer.Option(..., help="ftl, linear, ttl, lwft or tf."),
+    out: Path = typer.Option(..., help="Run directory to create."),
+    cut: int | None = typer.Option(None, help="Cut point k (units kept above the stem)."),
+    image_size: int = typer.Option(224, help="Input side in pixels."),
+    max_epochs: int = typer.Option(100, help="Epoch cap (training also stops when LR < 1e-7)."),
+    batch_size: int = typer.Option(64),
+    lr: float = typer.Option(1e-4, help="Adam learning rate."),
+    seed: int = typer.Option(0),
+    limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
+    weights: str = typer.Option("pretrained", help="'pretrained', 'none' or a .safetensors/.pth file."),
+    pool: bool = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head."),
+    hidden: int = typer.Option(0, help="Hidden units of an MLP head (0 = linear head)."),
+    patience: int = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Train a model with STRATEGY and write result.json, config.json, the best checkpoint and metrics.csv."""
+    check_out(out)
+    run_config = RunConfig(data=data, backbone=backbone, strategy=strategy, cut=cut, image_size=image_size,
+                           max_epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed, limit=limit,
+                           weights=weights, pool=pool, hidden=hidden, patience=patience, device=device)
+    prepared = prepare(run_config)
+    with training_progress(f"{strategy} {backbone}") as progress:
+        run = train_run(run_config, prepared, progress)
+    save_run(run, out)
+    r = run.result
+    typer.echo(f"{strategy} {backbone} cut {r['cut']}: {r['params'] / 1e6:.2f} M params, "
+               f"{r['macs'] / 1e9:.3f} GMACs, {r['epochs']} epochs in {r['seconds']:.0f} s")
+    typer.echo(f"val  AUROC {r['val']['auroc']:.4f}  AUPRC {r['val']['auprc']:.4f}")
+    typer.echo(f"test AUROC {r['test']['auroc']:.4f}  AUPRC {r['test']['auprc']:.4f}")
+    typer.echo(f"run written to {out}")

@@ -1,0 +1,65 @@
+"""Stratified, seeded splitting and subsetting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._types import DataError, DataSplits, Samples
+
+
+def strata(labels: np.ndarray) -> np.ndarray:
+    """One stratum key per sample: the class, or the label combination for multi-label data."""
+    if labels.ndim == 1:
+        return labels
+    _, keys = np.unique(labels, axis=0, return_inverse=True)
+    return keys.reshape(-1)
+
+
+def stratified_partition(labels: np.ndarray, fractions: list[float], seed: int) -> list[np.ndarray]:
+    """Indices split into parts of the given ``fractions`` (summing to 1), class proportions kept."""
+    rng = np.random.default_rng(seed)
+    keys = strata(labels)
+    parts: list[list[int]] = [[] for _ in fractions]
+    bounds = np.cumsum(fractions)[:-1]
+    for key in np.unique(keys):
+        members = rng.permutation(np.flatnonzero(keys == key))
+        cuts = np.round(bounds * len(members)).astype(int)
+        for part, chunk in zip(parts, np.split(members, cuts)):
+            part.extend(chunk.tolist())
+    return [np.sort(np.asarray(p, dtype=int)) for p in parts]
+
+
+def stratified_limit(samples: Samples, limit: int, seed: int) -> Samples:
+    """At most ``limit`` samples, class proportions kept, every class present at least once."""
+    if len(samples) <= limit:
+        return samples
+    rng = np.random.default_rng(seed)
+    keys = strata(samples.labels)
+    classes, counts = np.unique(keys, return_counts=True)
+    quota = np.maximum(1, np.floor(counts / counts.sum() * limit)).astype(int)
+    while quota.sum() > limit:
+        quota[np.argmax(quota)] -= 1
+    for i in np.argsort(-counts):
+        if quota.sum() >= limit:
+            break
+        quota[i] = min(counts[i], quota[i] + limit - quota.sum())
+    chosen = [rng.permutation(np.flatnonzero(keys == c))[:q] for c, q in zip(classes, quota)]
+    return samples.subset(np.sort(np.concatenate(chosen)))
+
+
+def check_classes(data: DataSplits) -> None:
+    """Every split must hold at least two classes (per label for multi-label): AUROC is undefined otherwise."""
+    for split, samples in data.splits().items():
+        if len(samples) == 0:
+            raise DataError(f"split '{split}' of {data.source} is empty")
+        labels = samples.labels
+        if labels.ndim == 1:
+            present = np.unique(labels)
+            if len(present) < 2:
+                raise DataError(f"split '{split}' of {data.source} holds one class only "
+                                f"({data.classes[int(present[0])]}): AUROC/AUPRC are undefined there")
+        else:
+            for c, name in enumerate(data.classes):
+                if len(np.unique(labels[:, c])) < 2:
+                    raise DataError(f"split '{split}' of {data.source}: label '{name}' takes one value only, "
+                                    f"AUROC/AUPRC are undefined there")

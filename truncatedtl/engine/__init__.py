@@ -1,0 +1,8 @@
+"""Training: the loop, metrics, and one run end to end."""
+
+from .loop import FitResult, LoopConfig, TrainingError, evaluate, fit, predict
+from .metrics import scores
+from .run import Prepared, RunConfig, TrainedRun, load_run, prepare, save_run, train, write_json
+
+__all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "evaluate", "fit",
+           "load_run", "predict", "prepare", "save_run", "scores", "train", "write_json"]

@@ -1,0 +1,36 @@
+"""Classification metrics: AUROC and AUPRC (average precision), macro-averaged over classes where needed."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torchmetrics.functional import classification as C
+
+from ..data import Task
+
+
+def probabilities(logits: torch.Tensor, task: Task) -> torch.Tensor:
+    """Logits (N, classes) → probabilities: softmax for single-label tasks, sigmoid per label otherwise."""
+    return torch.sigmoid(logits) if task == "multilabel" else F.softmax(logits, dim=1)
+
+
+def loss_fn(logits: torch.Tensor, labels: torch.Tensor, task: Task) -> torch.Tensor:
+    if task == "multilabel":
+        return F.binary_cross_entropy_with_logits(logits, labels.float())
+    return F.cross_entropy(logits, labels)
+
+
+def scores(probs: torch.Tensor, labels: torch.Tensor, task: Task) -> dict[str, float]:
+    """``{"auroc", "auprc"}`` of probabilities (N, classes) against labels (N,) or multi-hot (N, classes)."""
+    if task == "binary":
+        p, y = probs[:, 1], labels.long()
+        auroc, auprc = C.binary_auroc(p, y), C.binary_average_precision(p, y)
+    elif task == "multiclass":
+        n = probs.shape[1]
+        auroc = C.multiclass_auroc(probs, labels.long(), n, average="macro")
+        auprc = C.multiclass_average_precision(probs, labels.long(), n, average="macro")
+    else:
+        n = probs.shape[1]
+        auroc = C.multilabel_auroc(probs, labels.long(), n, average="macro")
+        auprc = C.multilabel_average_precision(probs, labels.long(), n, average="macro")
+    return {"auroc": float(auroc), "auprc": float(auprc)}

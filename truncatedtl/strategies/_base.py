@@ -1,0 +1,74 @@
+"""What a transfer-learning strategy is: how it builds a network from a backbone, and how it trains it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from ..backbones import Backbone
+from ..surgery import Network, attach_head
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """The new head: classes, pooling, optional hidden layer, and the input it will see."""
+
+    num_classes: int
+    image_size: int = 224
+    pool: bool = True
+    hidden: int = 0
+
+
+@dataclass
+class TrainingPlan:
+    """What the training loop needs from a strategy: optimizer parameter groups (each with its ``lr``) and
+    the modules that stay frozen (no gradient, kept in eval mode so BN statistics do not move)."""
+
+    param_groups: list[dict]
+    frozen: list[nn.Module] = field(default_factory=list)
+
+    def freeze(self) -> None:
+        for module in self.frozen:
+            module.requires_grad_(False)
+            module.eval()
+
+    def on_train_mode(self) -> None:
+        """Called by the loop after ``model.train()``: frozen parts go back to eval mode."""
+        for module in self.frozen:
+            module.eval()
+
+
+class Strategy:
+    """A registered strategy. ``uses_cut`` says whether the cut point changes what is built or trained."""
+
+    name: str = ""
+    uses_cut: bool = True
+
+    def resolve_cut(self, backbone: Backbone, cut: int | None) -> int:
+        """The cut point this strategy trains at: the full network when it does not use one."""
+        if not self.uses_cut:
+            return backbone.last_cut
+        if cut is None:
+            raise ValueError(f"strategy {self.name} needs a cut point (--cut K, 0..{backbone.last_cut})")
+        return backbone.check_cut(cut)
+
+    def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
+        raise NotImplementedError
+
+    def plan(self, model: Network, lr: float) -> TrainingPlan:
+        """Default: everything trained at one learning rate."""
+        return TrainingPlan([{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}])
+
+
+def full_network(backbone: Backbone, head: HeadSpec) -> Network:
+    """Every pretrained unit, the neck and a new head: the model FTL, linear and LWFT train."""
+    body, neck = backbone.full_body()
+    return _with_head(backbone, body, neck, backbone.neck_channels(), head)
+
+
+def _with_head(backbone: Backbone, body: nn.Sequential, neck: nn.Module | None, channels: int,
+               head: HeadSpec) -> Network:
+    input_shape = (backbone.in_chans,) + (head.image_size,) * backbone.spatial_dims
+    return attach_head(body, neck, channels, head.num_classes, pool=head.pool,
+                       spatial_dims=backbone.spatial_dims, input_shape=input_shape, hidden=head.hidden)
