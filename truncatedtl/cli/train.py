@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..engine import RunConfig, prepare, save_run, train as train_run
+from ..engine import RunConfig, check_config, prepare, save_run, train as train_run
 from ._common import ConfigOption, training_progress
 
 
@@ -25,7 +25,8 @@ def train(
     max_epochs: int = typer.Option(100, help="Epoch cap (training also stops when LR < 1e-7)."),
     batch_size: int = typer.Option(64),
     lr: float = typer.Option(1e-4, help="Adam learning rate."),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, help="Training seed (head init, shuffling, augmentation)."),
+    split_seed: int = typer.Option(0, help="Seed of the train/val/test split where the data has none."),
     limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
     weights: str = typer.Option("pretrained", help="'pretrained', 'none' or a .safetensors/.pth file."),
     pool: bool = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head."),
@@ -37,8 +38,9 @@ def train(
     """Train a model with STRATEGY and write result.json, config.json, the best checkpoint and metrics.csv."""
     check_out(out)
     run_config = RunConfig(data=data, backbone=backbone, strategy=strategy, cut=cut, image_size=image_size,
-                           max_epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed, limit=limit,
+                           max_epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed, split_seed=split_seed, limit=limit,
                            weights=weights, pool=pool, hidden=hidden, patience=patience, device=device)
+    check_config(run_config)
     prepared = prepare(run_config)
     with training_progress(f"{strategy} {backbone}") as progress:
         run = train_run(run_config, prepared, progress)

@@ -37,6 +37,7 @@ class RunConfig:
     batch_size: int = 64
     lr: float = 1e-4
     seed: int = 0
+    split_seed: int = 0
     limit: int | None = None
     weights: str = "pretrained"
     pool: bool = True
@@ -76,11 +77,14 @@ class Prepared:
         return DataLoader(dataset, batch_size=config.batch_size, shuffle=train, generator=generator)
 
 
+def check_config(config: RunConfig) -> None:
+    """Fail early on an unknown backbone or strategy, or a cut point out of range (no weights loaded)."""
+    get_strategy(config.strategy).resolve_cut(load_backbone(config.backbone, "none"), config.cut)
+
+
 def prepare(config: RunConfig) -> Prepared:
-    """Load and check the data and the backbone (fails early, before anything is written)."""
-    strategy = get_strategy(config.strategy)
-    strategy.resolve_cut(load_backbone(config.backbone, "none"), config.cut)
-    data = load_data(config.data, seed=config.seed, limit=config.limit)
+    """Load and check the data (split with ``split_seed``) and the backbone with its weights."""
+    data = load_data(config.data, seed=config.split_seed, limit=config.limit)
     return Prepared(data, load_backbone(config.backbone, config.weights))
 
 
