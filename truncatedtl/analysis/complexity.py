@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from contextlib import redirect_stdout
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -43,6 +44,24 @@ class Latency:
     threads: int
     repeats: int
 
+    @classmethod
+    def from_times(cls, times_ms: list[float], device: str, batch_size: int, threads: int) -> Latency:
+        return cls(float(np.median(times_ms)), float(np.percentile(times_ms, 90)), device, batch_size, threads,
+                   len(times_ms))
+
+
+def time_calls(call: Callable[[], object], warmup: int, repeats: int) -> list[float]:
+    """Wall time (ms) of each of ``repeats`` calls of ``call``, after ``warmup`` untimed calls. Any runtime
+    (PyTorch, onnxruntime) is timed by the same loop."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
 
 def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1, device: str = "cpu",
                     threads: int | None = None, warmup: int = 5, repeats: int = 30) -> Latency:
@@ -57,17 +76,40 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: 
     model.eval().to(device)
     x = torch.randn(batch_size, *input_shape, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    times = []
+
+    def forward() -> None:
+        model(x)
+        sync()
+
     try:
         with torch.inference_mode():
-            for i in range(warmup + repeats):
-                sync()
-                start = time.perf_counter()
-                model(x)
-                sync()
-                if i >= warmup:
-                    times.append((time.perf_counter() - start) * 1e3)
+            sync()
+            times = time_calls(forward, warmup, repeats)
     finally:
         torch.set_num_threads(previous)
         model.train(was_training)
-    return Latency(float(np.median(times)), float(np.percentile(times, 90)), device, batch_size, used, repeats)
+    return Latency.from_times(times, device, batch_size, used)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one model costs: parameters, MACs of one input, and latency of one batch."""
+
+    params: int
+    macs: int
+    latency: Latency
+
+    def as_dict(self) -> dict:
+        """Flat record: ``params, macs, latency_ms_median, latency_ms_p90, device, batch_size, threads, repeats``."""
+        latency = asdict(self.latency)
+        return {"params": self.params, "macs": self.macs, "latency_ms_median": latency.pop("median_ms"),
+                "latency_ms_p90": latency.pop("p90_ms"), **latency}
+
+
+def profile(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1, device: str = "cpu",
+            threads: int | None = None, warmup: int = 5, repeats: int = 30) -> Profile:
+    """Parameters, MACs (one input of ``input_shape`` = (channels, *spatial), counted on CPU) and latency of
+    ``model``: the one definition of cost that ``ttl profile``, ``compare`` and ``search`` report."""
+    macs = count_macs(model.cpu(), input_shape)
+    return Profile(count_params(model), macs,
+                   measure_latency(model, input_shape, batch_size, device, threads, warmup, repeats))
