@@ -7,6 +7,8 @@ from ..surgery import Network
 from ._base import HeadSpec, Strategy, TrainingPlan
 from .ftl import FullTransfer
 from .linear import LinearProbe
+from .lwft import LayerWise
+from .tf import TransFusion
 from .ttl import Truncated
 
 __all__ = ["HeadSpec", "Strategy", "TrainingPlan", "available", "build", "get_strategy", "register"]
@@ -18,7 +20,7 @@ def register(strategy: Strategy) -> None:
     _REGISTRY[strategy.name] = strategy
 
 
-for _strategy in (FullTransfer(), LinearProbe(), Truncated()):
+for _strategy in (FullTransfer(), LinearProbe(), LayerWise(), TransFusion(), Truncated()):
     register(_strategy)
 
 
