@@ -1,0 +1,38 @@
+"""``ttl predict``: class probabilities of new images with a trained run's model, as CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..deploy import predict_run
+from ._common import ConfigOption
+
+
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory written by ttl train.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Image files, folders of images, or .npz files.")],
+    onnx: Annotated[bool, typer.Option("--onnx", help="Run RUN_DIR/model.onnx (from ttl export) under "
+                                       "onnxruntime instead of PyTorch.")] = False,
+    out: Annotated[Path | None, typer.Option(help="CSV file to write (default: standard output).")] = None,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Class probabilities of images, folders or .npz files as CSV.
+
+    One row per input (its path, or file.npz:array\\[i]) and one probability column per class: softmax, or
+    sigmoid per class for multi-label models. Inputs are preprocessed exactly as evaluation does."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("predict", total=None)
+        predictions = predict_run(run_dir, inputs, onnx,
+                                  lambda done, total: bar.update(task, completed=done, total=total))
+    if out is None:
+        predictions.write_csv(sys.stdout)
+    else:
+        predictions.save_csv(out)
+        typer.echo(f"wrote {len(predictions.names)} rows to {out}")

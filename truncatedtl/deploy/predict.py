@@ -1,0 +1,88 @@
+"""Class probabilities for new images, preprocessed by the very code evaluation runs."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import torch
+
+from ..data import ImageDataset, Samples, preprocess
+from ..engine.metrics import probabilities
+from .export import FORMATS
+from .files import atomic_path
+from .inputs import InputSet, collect_inputs
+from .metadata import Metadata, read_metadata, run_metadata
+from .runtime import Runtime, TorchRuntime, load_runtime, run_batched
+
+# Inputs decoded and preprocessed at a time: memory stays bounded however many inputs there are.
+CHUNK = 64
+
+
+@dataclass
+class Predictions:
+    """One row per input: its name and its probability of each class (N, classes)."""
+
+    names: list[str]
+    probabilities: np.ndarray
+    classes: list[str]
+
+    def write_csv(self, handle: TextIO) -> None:
+        """Columns ``input`` then one per class."""
+        writer = csv.writer(handle)
+        writer.writerow(["input", *self.classes])
+        for name, row in zip(self.names, self.probabilities, strict=True):
+            writer.writerow([name, *(f"{p:.6g}" for p in row)])
+
+    def save_csv(self, path: Path) -> None:
+        """Write the CSV to ``path`` whole or not at all."""
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+            self.write_csv(handle)
+
+
+def model_inputs(samples: Samples, metadata: Metadata) -> np.ndarray:
+    """Float32 (N, C, *spatial) inputs: :func:`~truncatedtl.data.preprocess` then the normalisation of
+    :class:`~truncatedtl.data.ImageDataset` in evaluation mode, exactly as a run's test split is fed."""
+    images = preprocess(samples, metadata.image_size, metadata.spatial_dims)
+    dataset = ImageDataset(images, samples.labels, tuple(metadata.mean), tuple(metadata.std), train=False,
+                           in_chans=metadata.in_chans)
+    return torch.stack([dataset[i][0] for i in range(len(dataset))]).numpy()
+
+
+def predict(runtime: Runtime, metadata: Metadata, inputs: list[InputSet],
+            progress: Callable[[int, int], None] | None = None) -> Predictions:
+    """Probabilities (softmax, or sigmoid per class for multi-label models) of every input, in order.
+    ``progress(done, total)`` is called after each chunk."""
+    total = sum(len(s) for s in inputs)
+    names: list[str] = []
+    parts: list[np.ndarray] = []
+    for inputs_set in inputs:
+        for start in range(0, len(inputs_set), CHUNK):
+            chunk = inputs_set.samples.subset(np.arange(start, min(start + CHUNK, len(inputs_set))))
+            logits = run_batched(runtime, model_inputs(chunk, metadata), CHUNK)
+            parts.append(probabilities(torch.from_numpy(logits), metadata.task).numpy())
+            if progress is not None:
+                progress(sum(len(p) for p in parts), total)
+        names += inputs_set.names
+    return Predictions(names, np.concatenate(parts), metadata.classes)
+
+
+def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> Predictions:
+    """Predict with a run directory's model: its PyTorch checkpoint, or with ``onnx`` its exported
+    ``model.onnx`` (and ``model.onnx.json``) under onnxruntime."""
+    run_dir = Path(run_dir)
+    runtime: Runtime
+    if onnx:
+        path = run_dir / FORMATS["onnx"]
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist: export it first with ttl export {run_dir} --format onnx")
+        metadata, runtime = read_metadata(path), load_runtime(path)
+    else:
+        model, metadata = run_metadata(run_dir)
+        runtime = TorchRuntime(model)
+    return predict(runtime, metadata, collect_inputs(inputs, metadata.spatial_dims), progress)
