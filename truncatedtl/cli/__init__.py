@@ -11,12 +11,18 @@ from ..backbones import BackboneError
 from ..data import DataError
 from ..engine import TrainingError
 from .cutpoints import cutpoints
+from .export import export
+from .predict import predict
+from .profile import profile
 from .train import train
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="TruncatedTL: cut a pretrained CNN where your data needs it, train it, prove it.")
 app.command()(cutpoints)
 app.command()(train)
+app.command()(profile)
+app.command()(export)
+app.command()(predict)
 
 # Errors that are the user's input, not a bug: one clear line, exit code 2.
 USER_ERRORS = (BackboneError, DataError, TrainingError, FileExistsError, FileNotFoundError, ValueError)
