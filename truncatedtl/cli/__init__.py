@@ -14,6 +14,7 @@ from .cutpoints import cutpoints
 from .export import export
 from .predict import predict
 from .profile import profile
+from .search import search
 from .train import train
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -23,6 +24,7 @@ app.command()(train)
 app.command()(profile)
 app.command()(export)
 app.command()(predict)
+app.command()(search)
 
 # Errors that are the user's input, not a bug: one clear line, exit code 2.
 USER_ERRORS = (BackboneError, DataError, TrainingError, FileExistsError, FileNotFoundError, ValueError)

@@ -32,31 +32,26 @@ def config_hash(values: dict) -> str:
 
 
 class TrialStore:
-    """Finished trials of one run directory.
+    """Finished trials of one run directory, and the other records a run keeps beside them.
 
     ``identity``: everything that makes results comparable (data, backbone, training settings, method);
-    a directory made with another identity is refused unless ``force`` (which starts over)."""
+    a directory made with another identity is refused unless ``force``, which starts over: its trials,
+    checkpoints and records are removed and ``started_over`` is set."""
+
+    OWNED = ("trials", "checkpoints", "records")
 
     def __init__(self, root: Path, identity: dict, force: bool = False) -> None:
         self.root = Path(root)
         self.trials_dir = self.root / "trials"
         self.checkpoints_dir = self.root / "checkpoints"
-        marker = self.root / STORE_CONFIG
-        expected = {"hash": config_hash(identity), "identity": identity}
-        if marker.is_file():
-            saved = json.loads(marker.read_text())
-            if saved.get("hash") != expected["hash"] and not force:
-                changed = sorted(k for k in set(identity) | set(saved.get("identity", {}))
-                                 if identity.get(k) != saved.get("identity", {}).get(k))
-                raise FileExistsError(
-                    f"{self.root} holds trials made with another configuration (differs in: "
-                    f"{', '.join(changed)}); use another --out, or --force to start over")
-            if force and saved.get("hash") != expected["hash"]:
-                shutil.rmtree(self.trials_dir, ignore_errors=True)
-                shutil.rmtree(self.checkpoints_dir, ignore_errors=True)
+        self.records_dir = self.root / "records"
+        self.started_over = check_identity(self.root, identity, force)
+        if self.started_over:
+            for name in self.OWNED:
+                shutil.rmtree(self.root / name, ignore_errors=True)
         self.trials_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
-        write_json(marker, expected)
+        write_json(self.root / STORE_CONFIG, {"hash": config_hash(identity), "identity": identity})
 
     def path(self, trial: Trial) -> Path:
         return self.trials_dir / f"{trial.key}.json"
@@ -81,6 +76,32 @@ class TrialStore:
     def records(self) -> list[dict]:
         """Every finished trial, sorted by trial key."""
         return [json.loads(p.read_text()) for p in sorted(self.trials_dir.glob("*.json"))]
+
+    def put(self, name: str, value: dict) -> None:
+        """Keep a record other than a trial (an analysis, a measurement) atomically under ``records/``."""
+        write_json(self.records_dir / f"{name}.json", value)
+
+    def fetch(self, name: str) -> dict | None:
+        path = self.records_dir / f"{name}.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+
+def check_identity(root: Path, identity: dict, force: bool = False) -> bool:
+    """Whether a store at ``root`` made with another identity must be started over (``force``); refuses
+    it without ``force``. Writes nothing, so callers can check before any work."""
+    marker = Path(root) / STORE_CONFIG
+    if not marker.is_file():
+        return False
+    saved = json.loads(marker.read_text())
+    if saved.get("hash") == config_hash(identity):
+        return False
+    if not force:
+        before = saved.get("identity", {})
+        changed = sorted(k for k in set(identity) | set(before) if identity.get(k) != before.get(k))
+        raise FileExistsError(
+            f"{root} holds trials made with another configuration (differs in: {', '.join(changed)}); "
+            f"use another --out, or --force to start over")
+    return True
 
 
 def trial_config(base: RunConfig, trial: Trial) -> RunConfig:

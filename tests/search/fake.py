@@ -1,0 +1,23 @@
+"""A session whose trainings are a table lookup: search methods tested without training anything."""
+
+from __future__ import annotations
+
+from truncatedtl.backbones import load_backbone
+from truncatedtl.engine import Prepared
+from truncatedtl.search.session import Session
+from truncatedtl.search.store import Trial
+
+from .tiny import settings, tiny_base
+
+
+def fake_session(method: str, val_auprc: dict[int, float], **values) -> tuple[Session, list[Trial]]:
+    """A session on resnet18 where the searched strategy at cut k scores ``val_auprc[k]`` (FTL 0.5);
+    also returns the list every trial asked for is appended to."""
+    asked: list[Trial] = []
+
+    def run(trials: list[Trial]) -> list[dict]:
+        asked.extend(trials)
+        return [{"trial": t.key, "val": {"auprc": 0.5 if t.strategy == "ftl" else val_auprc[t.cut]}} for t in trials]
+
+    prepared = Prepared(data=None, backbone=load_backbone("resnet18"))
+    return Session(tiny_base(), settings(method, **values), store=None, prepared=prepared, run=run), asked

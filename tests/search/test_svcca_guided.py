@@ -1,0 +1,27 @@
+import json
+
+from truncatedtl.search import search
+from truncatedtl.search.svcca_guided import first_overlap
+
+from .tiny import settings, tiny_base
+
+
+def test_first_overlap_is_the_first_cut_reaching_the_threshold():
+    overlaps = [(0, 0.0), (1, 0.2), (2, 0.6), (3, 0.4), (4, 0.9)]
+    assert first_overlap(overlaps, 0.5) == 2
+    assert first_overlap(overlaps, 0.6) == 2
+    assert first_overlap(overlaps, 0.7) == 4
+    assert first_overlap(overlaps, 0.95) is None
+
+
+def test_two_trainings_and_the_cut_the_rule_gives(tmp_path):
+    out = tmp_path / "svcca"
+    report = search(tiny_base(), settings("svcca", overlap_threshold=0.3), out)
+    assert report["trials"] == 2 and report["method"] == "svcca"
+    rule = json.loads((out / "records" / "svcca.json").read_text())
+    overlaps = [(p["cut"], p["overlap"]) for p in rule["per_cut"]]
+    assert [c for c, _ in overlaps] == list(range(9))
+    assert report["chosen_cut"] == (first_overlap(overlaps, 0.3) if first_overlap(overlaps, 0.3) is not None else 8)
+    assert report["chosen"]["trials"] == [f"ttl-k{report['chosen_cut']:03d}-s0"]
+    assert "first cut point where" in report["svcca"]["rule"]
+    assert (out / "records" / "transferability.json").is_file()

@@ -1,0 +1,56 @@
+"""``ttl search``: find the cut point, train the compact model and FTL, write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..engine import RunConfig
+from ..report.search import summary_lines
+from ..search import SearchSettings
+from ..search import search as run_search
+from ._common import ConfigOption
+
+
+def search(
+    data: str = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'."),
+    backbone: str = typer.Option(..., help="Backbone name (see ttl cutpoints)."),
+    method: str = typer.Option(..., help="two-stage, svcca or exhaustive."),
+    out: Path = typer.Option(..., help="Search directory: created, or resumed when it holds the same search."),
+    strategy: str = typer.Option("ttl", help="Strategy whose cut point is searched: ttl, tf or lwft."),
+    repeats: int = typer.Option(3, help="Trainings per candidate (seeds 0..repeats-1); FTL gets as many."),
+    radius: int = typer.Option(2, help="two-stage: stage 2 tries cut points this close to the best boundary."),
+    overlap_threshold: float = typer.Option(
+        0.5, help="svcca: choose the first cut point whose SVCCA coefficients overlap random ones by this much."),
+    image_size: int = typer.Option(224, help="Input side in pixels."),
+    max_epochs: int = typer.Option(100, help="Epoch cap per training (training also stops when LR < 1e-7)."),
+    batch_size: int = typer.Option(64),
+    lr: float = typer.Option(1e-4, help="Adam learning rate."),
+    split_seed: int = typer.Option(0, help="Seed of the train/val/test split where the data has none."),
+    limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
+    weights: str = typer.Option("pretrained", help="'pretrained', 'none' or a .safetensors/.pth file."),
+    pool: bool = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head."),
+    hidden: int = typer.Option(0, help="Hidden units of an MLP head (0 = linear head)."),
+    patience: int = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves."),
+    device: str = typer.Option("auto", help="cpu, cuda, or auto (cuda where the trials find a GPU)."),
+    executor: str = typer.Option("local", help="local (this machine) or ray (Ray tasks)."),
+    workers: int = typer.Option(1, help="local: trials trained at once, in separate processes."),
+    ray_address: str | None = typer.Option(None, help="ray: address of an existing cluster (default: a local "
+                                                       "instance)."),
+    force: bool = typer.Option(False, "--force", help="Start over in a directory made with another configuration."),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats), train FTL
+    alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
+    base = RunConfig(data=data, backbone=backbone, strategy=strategy, image_size=image_size, max_epochs=max_epochs,
+                     batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights, pool=pool,
+                     hidden=hidden, patience=patience, device=device)
+    settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, radius=radius,
+                              overlap_threshold=overlap_threshold, executor=executor, workers=workers,
+                              ray_address=ray_address)
+    report = run_search(base, settings, out, force=force, progress=typer.echo)
+    typer.echo("")
+    for line in summary_lines(report):
+        typer.echo(line)
+    typer.echo(f"report written to {out / 'report.md'}")

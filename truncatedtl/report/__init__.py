@@ -1,0 +1,1 @@
+"""Reports: tables and plots drawn from saved records (JSON), never from live models."""

@@ -1,0 +1,211 @@
+"""The search report, drawn from a search directory's saved records only (trials, search, cost, SVCCA):
+``report.json``, ``report.md`` and ``auprc_by_cut.png`` (validation AUPRC per cut with its std band).
+
+Means and standard deviations are over the repeats (population std: 0 for one repeat). The test split
+appears only for the chosen model and FTL."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..engine import write_json
+
+REPORT_FILES = ("report.json", "report.md", "auprc_by_cut.png")
+METRICS = ("auroc", "auprc")
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.parent.parent} is not a finished search directory: {path.name} is missing "
+                                f"(run ttl search again to complete it)")
+    return json.loads(path.read_text())
+
+
+def _mean_std(values: list[float]) -> dict[str, float]:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values))}
+
+
+def _summary(records: list[dict], cost: dict) -> dict:
+    """One model over its repeats: scores on val and test, and its cost."""
+    first = records[0]
+    return {"strategy": first["strategy"], "cut": first["cut"], "trials": [r["trial"] for r in records],
+            **{split: {m: _mean_std([r[split][m] for r in records]) for m in METRICS} for split in ("val", "test")},
+            "params": cost["params"], "macs": cost["macs"], "cpu_ms": cost["latency_ms_median"]}
+
+
+def build_search_report(out: Path) -> dict:
+    """The content of ``report.json`` for the search directory ``out``."""
+    out = Path(out)
+    search = _read(out / "records" / "search.json")
+    cost = _read(out / "records" / "cost.json")
+    trials = {p.stem: json.loads(p.read_text()) for p in sorted((out / "trials").glob("*.json"))}
+    missing = [k for k in search["chosen_trials"] + search["ftl_trials"] if k not in trials]
+    if missing:
+        raise FileNotFoundError(f"{out}: trial records missing: {', '.join(missing)}")
+    chosen = _summary([trials[k] for k in search["chosen_trials"]], cost["chosen"])
+    ftl = _summary([trials[k] for k in search["ftl_trials"]], cost["ftl"])
+    searched = [r for r in trials.values() if r["strategy"] == search["strategy"]]
+    by_cut = []
+    for cut in sorted({r["cut"] for r in searched}):
+        runs = [r for r in searched if r["cut"] == cut]
+        by_cut.append({"cut": cut, "repeats": len(runs),
+                       **{f"val_{m}": _mean_std([r["val"][m] for r in runs]) for m in METRICS},
+                       "params": runs[0]["params"], "macs": runs[0]["macs"]})
+    base, settings = search["base"], search["settings"]
+    latency = {k: cost["chosen"][k] for k in ("device", "batch_size", "threads", "repeats")}
+    report = {
+        "method": search["method"], "strategy": search["strategy"], "backbone": base["backbone"],
+        "data": base["data"], "chosen_cut": search["chosen_cut"], "reason": search["reason"],
+        "trials": len(trials), "repeats": settings["repeats"], "seeds": list(range(settings["repeats"])),
+        "train_seconds": round(sum(r["seconds"] for r in trials.values()), 1),
+        "settings": {k: base[k] for k in ("image_size", "max_epochs", "batch_size", "lr", "limit", "weights",
+                                          "split_seed", "device")},
+        "chosen": chosen, "ftl": ftl,
+        "ratios": {"params": chosen["params"] / ftl["params"], "macs": chosen["macs"] / ftl["macs"],
+                   "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"]},
+        "latency": latency, "stages": search["stages"], "by_cut": by_cut,
+        "trial_table": [_trial_row(r) for r in trials.values()],
+    }
+    svcca = out / "records" / "svcca.json"
+    if svcca.is_file():
+        report["svcca"] = json.loads(svcca.read_text())
+    return report
+
+
+def _trial_row(record: dict) -> dict:
+    return {"trial": record["trial"], "strategy": record["strategy"], "cut": record["cut"], "seed": record["seed"],
+            "val_auroc": record["val"]["auroc"], "val_auprc": record["val"]["auprc"], "epochs": record["epochs"],
+            "best_epoch": record["best_epoch"], "seconds": record["seconds"], "params": record["params"]}
+
+
+def _pm(stat: dict[str, float]) -> str:
+    return f"{stat['mean']:.4f} ± {stat['std']:.4f}"
+
+
+def _name(model: dict) -> str:
+    return "FTL" if model["strategy"] == "ftl" else f"{model['strategy'].upper()} (cut {model['cut']})"
+
+
+def summary_lines(report: dict) -> list[str]:
+    """The report's summary: what was searched, the chosen cut, scores and cost against FTL."""
+    chosen, ftl, ratios = report["chosen"], report["ftl"], report["ratios"]
+    title = (f"{report['method']} search of {report['strategy']} cut points, {report['backbone']} on "
+             f"{report['data']}: {report['trials']} trainings, {report['repeats']} repeat(s)")
+    lines = [title,
+             f"chosen cut: {report['chosen_cut']} ({report['reason']})",
+             f"{'model':<16} {'val AUROC':>16} {'val AUPRC':>16} {'test AUROC':>16} {'test AUPRC':>16}"]
+    for model in (chosen, ftl):
+        lines.append(f"{_name(model):<16} " + " ".join(f"{_pm(model[s][m]):>16}" for s in ("val", "test")
+                                                        for m in METRICS))
+    lines.append(f"against FTL: params {ratios['params']:.3f}x ({chosen['params'] / 1e6:.2f} M vs "
+                 f"{ftl['params'] / 1e6:.2f} M), MACs {ratios['macs']:.3f}x, CPU latency {ratios['cpu_latency']:.3f}x "
+                 f"({chosen['cpu_ms']:.2f} ms vs {ftl['cpu_ms']:.2f} ms, batch {report['latency']['batch_size']}, "
+                 f"{report['latency']['threads']} thread(s))")
+    return lines
+
+
+def _markdown(report: dict) -> str:
+    chosen, ftl, ratios = report["chosen"], report["ftl"], report["ratios"]
+    s = report["settings"]
+    samples = "all samples" if s["limit"] is None else f"at most {s['limit']} samples per split"
+    setup = (f"Method **{report['method']}**, strategy **{report['strategy']}**, {report['repeats']} repeat(s) "
+             f"(seeds {', '.join(map(str, report['seeds']))}), {report['trials']} trainings in "
+             f"{report['train_seconds']:.0f} s. Image {s['image_size']}², at most {s['max_epochs']} epochs, batch "
+             f"{s['batch_size']}, LR {s['lr']:g}, weights {s['weights']}, {samples}, split seed {s['split_seed']}, "
+             f"device {s['device']}.")
+    lines = [f"# Cut-point search: {report['backbone']} on {report['data']}", "", setup, "",
+             "## Chosen cut", "", f"**Cut {report['chosen_cut']}**: {report['reason']}.", "",
+             ("Selection uses the mean validation AUPRC over the repeats; the test split is read only for the "
+              "two models below."), "",
+             "| model | val AUROC | val AUPRC | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for model in (chosen, ftl):
+        lines.append(f"| {_name(model)} | " + " | ".join(_pm(model[sp][m]) for sp in ("val", "test") for m in METRICS)
+                     + f" | {model['params'] / 1e6:.2f} | {model['macs'] / 1e9:.3f} | {model['cpu_ms']:.2f} |")
+    lat = report["latency"]
+    against = (f"Against FTL: params **{ratios['params']:.3f}×**, MACs **{ratios['macs']:.3f}×**, CPU latency "
+               f"**{ratios['cpu_latency']:.3f}×** (median of {lat['repeats']} forward passes, batch "
+               f"{lat['batch_size']}, {lat['threads']} thread(s)).")
+    lines += ["", against, "",
+              "## Validation AUPRC by cut", "", "![validation AUPRC by cut](auprc_by_cut.png)", "",
+              "| stage | cuts tried |", "|---|---|"]
+    lines += [f"| {st['name']} | {', '.join(map(str, st['cuts']))} |" for st in report["stages"]]
+    lines += ["", "| cut | repeats | val AUROC | val AUPRC | params (M) |", "|---|---|---|---|---|"]
+    lines += [f"| {r['cut']} | {r['repeats']} | {_pm(r['val_auroc'])} | {_pm(r['val_auprc'])} | "
+              f"{r['params'] / 1e6:.2f} |" for r in report["by_cut"]]
+    if "svcca" in report:
+        lines += ["", *_svcca_markdown(report["svcca"])]
+    lines += ["", "## Trials", "", "| trial | val AUROC | val AUPRC | epochs (best) | seconds |", "|---|---|---|---|---|"]
+    lines += [f"| {t['trial']} | {t['val_auroc']:.4f} | {t['val_auprc']:.4f} | {t['epochs']} ({t['best_epoch']}) | "
+              f"{t['seconds']:.1f} |" for t in report["trial_table"]]
+    return "\n".join(lines) + "\n"
+
+
+def _svcca_markdown(svcca: dict) -> list[str]:
+    lines = ["## SVCCA: pretrained vs finetuned features against random features", "", svcca["rule"], "",
+             "| cut | mean coefficient, pretrained vs finetuned | mean coefficient, random | overlap |",
+             "|---|---|---|---|"]
+    lines += [f"| {p['cut']} | {p['finetuned_mean']:.4f} | {p['random_mean']:.4f} | {p['overlap']:.3f} |"
+              for p in svcca["per_cut"]]
+    return lines
+
+
+def _plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["by_cut"]
+    cuts = np.array([r["cut"] for r in rows])
+    mean = np.array([r["val_auprc"]["mean"] for r in rows])
+    std = np.array([r["val_auprc"]["std"] for r in rows])
+    ftl = report["ftl"]["val"]["auprc"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(cuts, mean, "o-", color="tab:blue", label=f"{report['strategy']} (mean over repeats)")
+    ax.fill_between(cuts, mean - std, mean + std, color="tab:blue", alpha=0.2)
+    ax.axhline(ftl["mean"], color="tab:red", ls="--", label="FTL")
+    ax.axhspan(ftl["mean"] - ftl["std"], ftl["mean"] + ftl["std"], color="tab:red", alpha=0.1)
+    best = next(r for r in rows if r["cut"] == report["chosen_cut"])
+    ax.plot([report["chosen_cut"]], [best["val_auprc"]["mean"]], "*", ms=16, color="tab:green",
+            label=f"chosen cut {report['chosen_cut']}")
+    ax.set(xlabel="cut point k", ylabel="validation AUPRC", title=f"{report['backbone']}: {report['method']} search")
+    if "svcca" in report:
+        twin = ax.twinx()
+        per_cut = report["svcca"]["per_cut"]
+        twin.plot([p["cut"] for p in per_cut], [p["overlap"] for p in per_cut], "s:", color="tab:gray",
+                  label="SVCCA overlap with random")
+        twin.axhline(report["svcca"]["threshold"], color="tab:gray", lw=0.8)
+        twin.set(ylabel="overlap", ylim=(0, 1.05))
+        twin.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_search_report(out: Path) -> dict:
+    """Write ``report.json``, ``report.md`` and ``auprc_by_cut.png`` into ``out`` from its records alone."""
+    out = Path(out)
+    report = build_search_report(out)
+    _plot(report, out / "auprc_by_cut.png")
+    _write_text(out / "report.md", _markdown(report))
+    write_json(out / "report.json", report)
+    return report

@@ -1,0 +1,107 @@
+"""``search``: find where to cut, train the compact model and FTL, keep every record, write the report.
+
+Resumable: every trial and every analysis is persisted as soon as it is done; the same call on the same
+directory skips what exists and ends with the same records and report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from functools import partial
+from pathlib import Path
+
+from ..analysis.complexity import profile
+from ..engine import RunConfig, check_config, prepare
+from ..engine.run import build_network
+from ..strategies import get_strategy
+from .executors import check_executor, resolve_device, run_trials
+from .exhaustive import exhaustive
+from .session import FTL, Choice, SearchSettings, Session
+from .store import STORE_CONFIG, TrialStore, check_identity
+from .svcca_guided import svcca_guided
+from .two_stage import two_stage
+
+METHODS: dict[str, Callable[[Session, SearchSettings], Choice]] = {
+    "two-stage": two_stage, "svcca": svcca_guided, "exhaustive": exhaustive}
+SEARCH_RECORD = "search"
+COST_RECORD = "cost"
+
+
+def check_settings(settings: SearchSettings) -> None:
+    if settings.method not in METHODS:
+        raise ValueError(f"unknown --method {settings.method!r}; choose one of {', '.join(METHODS)}")
+    if not get_strategy(settings.strategy).uses_cut:
+        raise ValueError(f"--strategy {settings.strategy} uses no cut point; search ttl, tf or lwft")
+    if settings.repeats < 1:
+        raise ValueError(f"--repeats must be at least 1, got {settings.repeats}")
+    if settings.radius < 0:
+        raise ValueError(f"--radius must be 0 or more, got {settings.radius}")
+    if not 0 < settings.overlap_threshold <= 1:
+        raise ValueError(f"--overlap-threshold must lie in (0, 1], got {settings.overlap_threshold}")
+    check_executor(settings.executor, settings.workers)
+
+
+def identity(base: RunConfig, settings: SearchSettings) -> dict:
+    """What makes two searches' trials interchangeable: the training settings (not the per-trial seed,
+    strategy and cut), the method and its own parameters; not where the trials run."""
+    values = {k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut")}
+    values.update(method=settings.method, strategy=settings.strategy, repeats=settings.repeats)
+    if settings.method == "two-stage":
+        values["radius"] = settings.radius
+    if settings.method == "svcca":
+        values["overlap_threshold"] = settings.overlap_threshold
+    return values
+
+
+def check_out(out: Path) -> None:
+    """A search writes into an empty or missing directory, or resumes one that holds a search."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
+        raise FileExistsError(f"--out {out} exists and holds no search; choose another directory")
+
+
+def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = False,
+           progress: Callable[[str], None] | None = None) -> dict:
+    """Run (or resume) the search in ``out``; returns the report (``report.json``'s content).
+
+    ``base`` gives the data and training settings; its strategy, cut and seed are set per trial.
+    ``base.device`` may be ``auto``. Everything is checked before anything is written."""
+    from ..report.search import REPORT_FILES, write_search_report
+
+    out = Path(out)
+    check_settings(settings)
+    base = replace(base, device=resolve_device(base.device, settings.executor, settings.ray_address))
+    check_config(replace(base, strategy=settings.strategy, cut=0))
+    check_out(out)
+    key = identity(base, settings)
+    check_identity(out, key, force)
+    prepared = prepare(base)
+    store = TrialStore(out, key, force)
+    if store.started_over:
+        for name in REPORT_FILES:
+            (out / name).unlink(missing_ok=True)
+    run = partial(run_trials, base=base, store=store, executor=settings.executor, prepared=prepared,
+                  progress=progress, workers=settings.workers, ray_address=settings.ray_address)
+    session = Session(base, settings, store, prepared, run)
+    choice = METHODS[settings.method](session, settings)
+    chosen, ftl = session.trials(choice.cut), session.ftl_trials()
+    session.run(ftl + chosen)
+    if store.fetch(COST_RECORD) is None:
+        store.put(COST_RECORD, measure_cost(base, prepared, settings.strategy, choice.cut))
+    store.put(SEARCH_RECORD, {
+        "method": settings.method, "strategy": settings.strategy, "settings": asdict(settings),
+        "base": asdict(base), "chosen_cut": choice.cut, "reason": choice.reason,
+        "stages": [asdict(s) for s in session.stages],
+        "chosen_trials": [t.key for t in chosen], "ftl_trials": [t.key for t in ftl]})
+    return write_search_report(out)
+
+
+def measure_cost(base: RunConfig, prepared, strategy: str, cut: int) -> dict:
+    """Parameters, MACs and CPU latency (batch 1, one thread: steadier on a shared machine) of the chosen
+    model and of FTL, measured once and kept, so that the report is redrawn from records."""
+    backbone = prepared.backbone
+    shape = (backbone.in_chans,) + (base.image_size,) * backbone.spatial_dims
+    cost = {}
+    for name, config in (("chosen", replace(base, strategy=strategy, cut=cut)), (FTL, replace(base, strategy=FTL))):
+        model = build_network(config, backbone, prepared.data.num_classes)
+        cost[name] = profile(model, shape, batch_size=1, device="cpu", threads=1).as_dict()
+    return cost
