@@ -51,8 +51,8 @@ def _half_block(block: nn.Module, in_channels: int) -> nn.Module:
     if not isinstance(block, (DepthwiseSeparableConv, InvertedResidual)) or block.conv_s2d is not None:
         raise BackboneError(f"TransFusion does not support {type(block).__name__} blocks")
     dw = block.conv_dw
-    common = dict(dw_kernel_size=dw.kernel_size[0], stride=dw.stride[0], dilation=dw.dilation[0],
-                  pad_type=_padding(dw), act_layer=type(block.bn1.act), se_layer=_half_se(block.se))
+    common = {"dw_kernel_size": dw.kernel_size[0], "stride": dw.stride[0], "dilation": dw.dilation[0],
+              "pad_type": _padding(dw), "act_layer": type(block.bn1.act), "se_layer": _half_se(block.se)}
     out = block.conv_pw.out_channels if isinstance(block, DepthwiseSeparableConv) else block.conv_pwl.out_channels
     if isinstance(block, DepthwiseSeparableConv):
         return DepthwiseSeparableConv(in_channels, out // 2, **common)

@@ -10,7 +10,9 @@ import typer
 from ..backbones import BackboneError
 from ..data import DataError
 from ..engine import TrainingError
+from .compare import compare
 from .cutpoints import cutpoints
+from .report import report
 from .export import export
 from .predict import predict
 from .profile import profile
@@ -21,6 +23,8 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
                   help="TruncatedTL: cut a pretrained CNN where your data needs it, train it, prove it.")
 app.command()(cutpoints)
 app.command()(train)
+app.command()(compare)
+app.command()(report)
 app.command()(profile)
 app.command()(export)
 app.command()(predict)

@@ -1,0 +1,31 @@
+"""``ttl report DIR``: redraw the tables of a directory from its saved records, whatever kind it is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from ..compare import COMPARISON_FILE
+from ..report.comparison import write_comparison_tables
+
+
+def report_comparison(directory: Path) -> None:
+    """A ``ttl compare`` directory: table.md and table.csv from its trial records."""
+    typer.echo(write_comparison_tables(directory))
+    typer.echo(f"tables written to {directory / 'table.md'} and {directory / 'table.csv'}")
+
+
+# Each kind of directory: the file that marks it, and the function that reports it.
+KINDS: dict[str, Callable[[Path], None]] = {COMPARISON_FILE: report_comparison}
+
+
+def report(directory: Path = typer.Argument(..., help="A directory made by ttl compare.")) -> None:
+    """Redraw the report of DIR from its saved records (no model is trained or loaded)."""
+    for marker, write in KINDS.items():
+        if (directory / marker).is_file():
+            write(directory)
+            return
+    raise FileNotFoundError(f"{directory} is not a directory ttl report knows: none of "
+                            f"{', '.join(KINDS)} is in it")

@@ -1,0 +1,149 @@
+"""Strategies side by side (``ttl compare``): every strategy x repeat trained through the resumable trial store,
+then each trained model's cost measured into its own trial record, so the table is redrawn from records alone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .analysis.complexity import profile
+from .backbones import Backbone, BackboneError, load_backbone
+from .engine import RunConfig, check_config, prepare, write_json
+from .engine.run import build_network
+from .search import Trial, TrialStore, run_trials, trial_config
+from .search.store import STORE_CONFIG
+from .strategies import get_strategy
+
+COMPARISON_FILE = "compare.json"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a comparison trains: ``strategies`` in table order, each at its cut point (``cuts``; the full
+    network for strategies without one), ``repeats`` models each with seeds 0..repeats-1; latency measured
+    on CPU with ``threads`` threads (and on the GPU when there is one)."""
+
+    strategies: tuple[str, ...]
+    cuts: dict[str, int]
+    repeats: int
+    threads: int = 1
+
+    def trials(self) -> list[Trial]:
+        return [Trial(s, self.cuts[s], seed) for s in self.strategies for seed in range(self.repeats)]
+
+
+def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, int], default_cut: int | None,
+                    repeats: int, threads: int = 1) -> Comparison:
+    """Check the strategies and their cut points (``cuts`` per strategy, else ``default_cut``) on ``backbone``."""
+    if not strategies:
+        raise ValueError("--strategies names no strategy")
+    twice = sorted({s for s in strategies if strategies.count(s) > 1})
+    if twice:
+        raise ValueError(f"--strategies names {', '.join(twice)} more than once")
+    for name in [*strategies, *cuts]:
+        get_strategy(name)
+    stray = sorted(set(cuts) - set(strategies))
+    if stray:
+        raise ValueError(f"--cut gives a cut for {', '.join(stray)}, which --strategies does not name")
+    resolved = {}
+    for name in strategies:
+        strategy = get_strategy(name)
+        if name in cuts and not strategy.uses_cut:
+            raise ValueError(f"--cut {name}={cuts[name]}: strategy {name} trains the full network and takes no cut")
+        try:
+            resolved[name] = strategy.resolve_cut(backbone, cuts.get(name, default_cut))
+        except ValueError as err:
+            raise ValueError(f"--cut for {name}: {err}") from err
+    if repeats < 1:
+        raise ValueError(f"--repeats must be at least 1, got {repeats}")
+    if threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
+    return Comparison(tuple(strategies), resolved, repeats, threads)
+
+
+def resolve_weights(backbone: str, weights: str) -> tuple[str, str | None]:
+    """``auto``: ``pretrained`` where this machine can have the backbone's pretrained weights (offline package
+    or model hub), else ``none``; any other value as given. Returns the weights and, when ``auto`` fell back
+    to random init, why."""
+    if weights != "auto":
+        return weights, None
+    try:
+        load_backbone(backbone, "pretrained")
+    except BackboneError as err:
+        return "none", str(err)
+    return "pretrained", None
+
+
+def comparison_identity(base: RunConfig) -> dict:
+    """What makes trials of two comparisons interchangeable: every setting but strategy, cut and seed."""
+    values = asdict(base)
+    for key in ("strategy", "cut", "seed"):
+        values.pop(key)
+    return {"command": "compare", **values}
+
+
+def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bool = False,
+                   progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Train every trial of ``comparison`` not yet in ``out`` and measure each model's cost; returns the
+    trial records in table order. Everything is checked (configs, data, weights, the directory) before
+    anything is written; killed at any moment, the same call resumes."""
+    out = Path(out)
+    trials = comparison.trials()
+    for trial in trials:
+        check_config(trial_config(base, trial))
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
+        raise FileExistsError(f"--out {out} exists and is not a comparison directory; choose another --out")
+    prepared = prepare(base)
+    store = TrialStore(out, comparison_identity(base), force)
+    write_json(out / COMPARISON_FILE, {**asdict(comparison), "trials": [t.key for t in trials]})
+    run_trials(trials, base, store, prepared=prepared, progress=progress)
+    backbone = load_backbone(base.backbone, "none")
+    for trial in trials:
+        record = store.get(trial)
+        if _needs_cost(record, comparison.threads):
+            if progress is not None:
+                progress(f"measuring latency of {trial.key}")
+            record["cost"] = measure_cost(record, out, backbone, comparison.threads)
+            write_json(store.path(trial), record)
+    return [store.get(t) for t in trials]
+
+
+def _needs_cost(record: dict, threads: int) -> bool:
+    cost = record.get("cost")
+    return (cost is None or cost["cpu"]["threads"] != threads
+            or (cost["gpu"] is None and torch.cuda.is_available()))
+
+
+def measure_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> dict:
+    """Cost of a trial's trained model (rebuilt from its record and checkpoint): params, MACs and latency of
+    one image (batch 1) on CPU with ``threads`` threads, and on the GPU where there is one (else ``None``)."""
+    from safetensors.torch import load_file
+
+    config = RunConfig.from_dict(record["config"])
+    model = build_network(config, backbone, len(record["classes"]))
+    model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
+    shape = (backbone.in_chans,) + (config.image_size,) * backbone.spatial_dims
+    cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
+    if torch.cuda.is_available():
+        cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),
+                       "name": torch.cuda.get_device_name()}
+    return cost
+
+
+def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
+    """The comparison a directory holds and its trial records in table order; says which are missing."""
+    directory = Path(directory)
+    spec = json.loads((directory / COMPARISON_FILE).read_text())
+    keys = spec.pop("trials")
+    comparison = Comparison(**{**spec, "strategies": tuple(spec["strategies"])})
+    paths = [directory / "trials" / f"{key}.json" for key in keys]
+    missing = [p.stem for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{directory}: {len(missing)} of {len(keys)} trials are not finished "
+                                f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); run the same "
+                                f"ttl compare command again to finish them")
+    return comparison, [json.loads(p.read_text()) for p in paths]

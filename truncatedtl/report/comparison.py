@@ -1,0 +1,91 @@
+"""The comparison table (shaped like the paper's Table II), drawn from a comparison directory's trial records
+only: ``table.csv`` (one row per strategy) and ``table.md`` (the same with its settings stated).
+
+Scores are test AUROC/AUPRC, mean and population std over the repeats (std 0 for one repeat). Params and
+MACs are those of the trained network; latency is each model's median over its timed forward passes (batch
+1), then the median over the repeats' models."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..compare import Comparison, read_comparison
+from .files import write_text
+
+COLUMNS = ("strategy", "cut", "auroc_mean", "auroc_std", "auprc_mean", "auprc_std", "params", "macs", "cpu_ms",
+           "gpu_ms")
+
+
+def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
+    """One row per strategy (``COLUMNS``); ``gpu_ms`` is None where no GPU was measured."""
+    unmeasured = [r["trial"] for r in records if "cost" not in r]
+    if unmeasured:
+        raise FileNotFoundError(f"trials {', '.join(unmeasured[:3])} have no latency measurement yet; run the same "
+                                f"ttl compare command again to measure them")
+    rows = []
+    for strategy in comparison.strategies:
+        runs = [r for r in records if r["strategy"] == strategy]
+        auroc = [r["test"]["auroc"] for r in runs]
+        auprc = [r["test"]["auprc"] for r in runs]
+        gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
+        rows.append({
+            "strategy": strategy, "cut": runs[0]["cut"],
+            "auroc_mean": float(np.mean(auroc)), "auroc_std": float(np.std(auroc)),
+            "auprc_mean": float(np.mean(auprc)), "auprc_std": float(np.std(auprc)),
+            "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
+            "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
+            "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
+        })
+    return rows
+
+
+def table_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    return buffer.getvalue()
+
+
+def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]) -> str:
+    """The table with a caption that states data, settings, repeats and how latency was measured."""
+    config = records[0]["config"]
+    cpu = records[0]["cost"]["cpu"]
+    gpu = records[0]["cost"]["gpu"]
+    samples = "all samples" if config["limit"] is None else f"at most {config['limit']} samples per split"
+    seeds = ", ".join(map(str, range(comparison.repeats)))
+    settings = (f"{comparison.repeats} repeat(s) per strategy (training seeds {seeds}, split seed "
+                f"{config['split_seed']}); test split; mean ± population std over the repeats. Image "
+                f"{config['image_size']}², weights {config['weights']}, {samples}, at most {config['max_epochs']} "
+                f"epochs, batch {config['batch_size']}, LR {config['lr']:g}, trained on {config['device']}.")
+    latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "
+               f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
+               + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))
+    lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", settings, "", latency, "",
+             "| strategy | cut | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms | GPU ms | epochs | train s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
+        runs = [x for x in records if x["strategy"] == r["strategy"]]
+        lines.append(f"| {r['strategy']} | {r['cut']} | {r['auroc_mean']:.4f} ± {r['auroc_std']:.4f} | "
+                     f"{r['auprc_mean']:.4f} ± {r['auprc_std']:.4f} | {r['params'] / 1e6:.2f} | "
+                     f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {gpu_ms} | "
+                     f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} |")
+    lines += ["", ("cut: units kept above the stem (the full network for ftl and linear); epochs: mean epochs "
+                   "trained per repeat; train s: training time of all repeats together.")]
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison_tables(directory: Path) -> str:
+    """Write ``table.csv`` and ``table.md`` into ``directory`` from its records; returns the Markdown."""
+    directory = Path(directory)
+    comparison, records = read_comparison(directory)
+    rows = comparison_rows(comparison, records)
+    markdown = table_markdown(comparison, rows, records)
+    write_text(directory / "table.csv", table_csv(rows))
+    write_text(directory / "table.md", markdown)
+    return markdown
