@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .files import atomic_path
-from .metadata import Metadata, metadata_path, run_metadata
+from .metadata import INPUT_NAME, OUTPUT_NAME, Metadata, metadata_path, run_metadata
 from .runtime import TorchRuntime, load_runtime
 
 # Default file name (in the run directory) of each format; the suffix also tells the runtime to load it with.
@@ -40,21 +40,21 @@ class Exported:
     max_abs_diff: float
 
 
-def to_onnx(model: nn.Module, metadata: Metadata, path: Path, dynamic_batch: bool) -> None:
+def to_onnx(model: nn.Module, input_shape: tuple[int, ...], path: Path, dynamic_batch: bool) -> None:
     """ONNX through torch.export (the dynamo exporter), weights inside the file; batch dimension symbolic
     with ``dynamic_batch``, else fixed at 1."""
-    x = torch.randn(2 if dynamic_batch else 1, *metadata.input_shape)
+    x = torch.randn(2 if dynamic_batch else 1, *input_shape)
     shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
     with redirect_stdout(io.StringIO()):  # the exporter reports its steps on stdout
-        torch.onnx.export(model.eval(), (x,), str(path), input_names=[metadata.input_name],
-                          output_names=[metadata.output_name], dynamic_shapes=shapes, external_data=False)
+        torch.onnx.export(model.eval(), (x,), str(path), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_shapes=shapes, external_data=False)
 
 
-def to_torchscript(model: nn.Module, metadata: Metadata, path: Path, dynamic_batch: bool) -> None:
+def to_torchscript(model: nn.Module, input_shape: tuple[int, ...], path: Path, dynamic_batch: bool) -> None:
     """TorchScript by tracing; a traced CNN takes any batch size, so ``dynamic_batch`` changes nothing."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*deprecated")  # TorchScript is deprecated upstream
-        torch.jit.trace(model.eval(), torch.randn(1, *metadata.input_shape)).save(str(path))
+        torch.jit.trace(model.eval(), torch.randn(1, *input_shape)).save(str(path))
 
 
 _WRITERS = {"onnx": to_onnx, "torchscript": to_torchscript}
@@ -75,7 +75,7 @@ def export_model(model: nn.Module, metadata: Metadata, format: str, path: Path,
         raise ValueError(f"output file {path}: a {format} export must end in {suffix}")
     dynamic = dynamic_batch or format == "torchscript"
     with atomic_path(path) as tmp:
-        _WRITERS[format](model, metadata, tmp, dynamic)
+        _WRITERS[format](model, metadata.input_shape, tmp, dynamic)
         diff = max_abs_diff(model, tmp, metadata.input_shape, 2 if dynamic else 1)
         if not diff <= MAX_DIFF:
             raise ExportError(f"the {format} export of {metadata.backbone} gives logits {diff:.2g} away from "

@@ -13,6 +13,8 @@ from torch import nn
 from ..backbones import load_backbone
 from ..engine import load_run
 
+# Names of the exported graph's input and output.
+INPUT_NAME, OUTPUT_NAME = "image", "logits"
 PREPROCESSING = ("center crop to a square (cube), resize to image_size (antialiased bilinear/trilinear, rounded "
                  "to uint8), repeat a gray channel to in_chans channels, scale to [0, 1], subtract mean and divide "
                  "by std per channel")
@@ -36,8 +38,8 @@ class Metadata:
     task: str
     format: str = "pytorch"
     dynamic_batch: bool = True
-    input_name: str = "image"
-    output_name: str = "logits"
+    input_name: str = INPUT_NAME
+    output_name: str = OUTPUT_NAME
     preprocessing: str = PREPROCESSING
 
     @property
