@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check truncatedtl tests benchmarks
 
 demo: $(STAMP)
-	TTL_DATA=$(TTL_DATA) $(BIN)/bash scripts/demo.sh 2>/dev/null || TTL_DATA=$(TTL_DATA) PATH=$(BIN):$$PATH bash scripts/demo.sh
+	TTL_DATA=$(TTL_DATA) PATH=$(abspath $(BIN)):$$PATH bash scripts/demo.sh
 
 clean:
 	rm -rf $(VENV) runs

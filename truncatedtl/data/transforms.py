@@ -6,6 +6,8 @@ and a slight random rotation (±5°), 2D only; volumes are not augmented."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -85,11 +87,13 @@ class ImageDataset(Dataset):
 
 
 def augment(x: torch.Tensor) -> torch.Tensor:
-    """Random square crop of 80–100 % of the side resized back, and a rotation within ±5° (uint8 in/out)."""
-    from torchvision.transforms.v2 import functional as TF
-
-    size = x.shape[-1]
-    side = int(torch.randint(int(0.8 * size), size + 1, ()).item())
-    top, left = (int(torch.randint(0, size - side + 1, ()).item()) for _ in range(2))
-    x = TF.resized_crop(x, top, left, side, side, [size, size], antialias=True)
-    return TF.rotate(x, float(torch.empty(()).uniform_(-5, 5)))
+    """Random square crop of 80–100 % of the side resized back, and a rotation within ±5°, done as one
+    affine resampling (bilinear). (C, H, W) uint8 in, float in [0, 255] out."""
+    scale = float(torch.empty(()).uniform_(0.8, 1.0))
+    angle = float(torch.empty(()).uniform_(-5, 5)) * math.pi / 180
+    shift = torch.empty(2).uniform_(-(1 - scale), 1 - scale)
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    theta = torch.tensor([[cos, -sin, float(shift[0])], [sin, cos, float(shift[1])]]).unsqueeze(0)
+    grid = F.affine_grid(theta, [1, *x.shape], align_corners=False)
+    return F.grid_sample(x.float().unsqueeze(0), grid, mode="bilinear", padding_mode="border",
+                         align_corners=False).squeeze(0)
