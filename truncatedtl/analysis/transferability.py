@@ -5,9 +5,10 @@ finetuned features at every cut point, beside those between random features of t
 of "no shared structure" at that size); per-block curves; and block-to-block correlations inside each model
 (the last block against the two before it: B2–B4 and B3–B4 for ResNet) before and after finetuning.
 
-The random baseline at a shape (n data points, c channels) draws both sides i.i.d. standard normal
-(``random_baseline``), seeded from ``(seed, cut)`` or ``(seed, a, b)``. Results are plain dataclasses
-saved as JSON, so that plots and the cut-point detector read records, not models.
+The random baseline beside a comparison of shapes (n, p) and (n, q) draws both sides i.i.d. standard
+normal at those shapes (``random_baseline``), seeded by ``baseline_seed(seed, cut)`` or
+``baseline_seed(seed, a, b)``. Results are plain dataclasses saved as JSON, so that plots and the cut-point
+detector read records, not models.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def block_pairs(cut_points: list[CutPoint]) -> list[tuple[int, int]]:
     return [(ends[b], ends[blocks[-1]]) for b in blocks[-3:-1]]
 
 
-def _seed(*parts: int) -> int:
+def baseline_seed(*parts: int) -> int:
+    """The seed of a random baseline, from the analysis seed and the cut point(s) it stands beside."""
     return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
 
 
@@ -145,14 +147,14 @@ def transferability(
                        within=block_pairs(points), device=device, progress=progress)
     cuts = []
     for k, stats in enumerate(captured.cuts):
-        coefficients, random = _with_baseline(stats, keep, _seed(seed, k))
+        coefficients, random = _with_baseline(stats, keep, baseline_seed(seed, k))
         cuts.append(CutCorrelation(cut=k, block=points[k].block, block_end=points[k].block_end,
                                    channels=_channels(stats), data_points=stats.n, coefficients=coefficients,
                                    random=random, cka=stats.cka(), overlap=overlap(coefficients, random)))
     blocks = []
     for model, name in zip(MODELS, ("reference", "other")):
         for (a, b), stats in captured.within[name].items():
-            coefficients, random = _with_baseline(stats, keep, _seed(seed, a, b))
+            coefficients, random = _with_baseline(stats, keep, baseline_seed(seed, a, b))
             blocks.append(BlockCorrelation(model=model, blocks=(points[a].block, points[b].block), cuts=(a, b),
                                            channels=_channels(stats), data_points=stats.n,
                                            coefficients=coefficients, random=random, cka=stats.cka()))

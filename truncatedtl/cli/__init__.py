@@ -10,6 +10,7 @@ import typer
 from ..backbones import BackboneError
 from ..data import DataError
 from ..engine import TrainingError
+from .analyze import analyze
 from .compare import compare
 from .cutpoints import cutpoints
 from .report import report
@@ -29,6 +30,7 @@ app.command()(profile)
 app.command()(export)
 app.command()(predict)
 app.command()(search)
+app.command()(analyze)
 
 # Errors that are the user's input, not a bug: one clear line, exit code 2.
 USER_ERRORS = (BackboneError, DataError, TrainingError, FileExistsError, FileNotFoundError, ValueError)
