@@ -8,12 +8,12 @@ from pathlib import Path
 from truncatedtl.engine import RunConfig
 from truncatedtl.search import SearchSettings
 
-TINY = {"data": "synthetic", "backbone": "resnet18", "image_size": 32, "max_epochs": 1, "limit": 48,
+TINY = {"data": "synthetic", "backbone": "resnet18", "image_size": 32, "max_epochs": 1, "limit": 32,
         "weights": "none", "device": "cpu"}
 TINY_ARGS = ["--data", "synthetic", "--backbone", "resnet18", "--image-size", "32", "--max-epochs", "1",
-             "--limit", "48", "--weights", "none", "--device", "cpu", "--repeats", "1"]
+             "--limit", "32", "--weights", "none", "--device", "cpu", "--repeats", "1"]
 # What differs between two runs of the same search: time.
-TIMING = {"seconds", "train_seconds", "cpu_ms", "cpu_latency", "latency"}
+TIMING = {"seconds", "train_seconds", "cpu_ms", "gpu_ms", "cpu_latency", "gpu_latency", "latency"}
 
 
 def tiny_base() -> RunConfig:

@@ -9,6 +9,7 @@ import typer
 
 from ..compare import COMPARISON_FILE
 from ..report.comparison import write_comparison_tables
+from ..report.search import SEARCH_MARKER, summary_lines, write_search_report
 
 
 def report_comparison(directory: Path) -> None:
@@ -17,11 +18,18 @@ def report_comparison(directory: Path) -> None:
     typer.echo(f"tables written to {directory / 'table.md'} and {directory / 'table.csv'}")
 
 
+def report_search(directory: Path) -> None:
+    """A ``ttl search`` directory: report.md, report.json and auprc_by_cut.png from its records."""
+    for line in summary_lines(write_search_report(directory)):
+        typer.echo(line)
+    typer.echo(f"report written to {directory / 'report.md'}")
+
+
 # Each kind of directory: the file that marks it, and the function that reports it.
-KINDS: dict[str, Callable[[Path], None]] = {COMPARISON_FILE: report_comparison}
+KINDS: dict[str, Callable[[Path], None]] = {COMPARISON_FILE: report_comparison, SEARCH_MARKER: report_search}
 
 
-def report(directory: Path = typer.Argument(..., help="A directory made by ttl compare.")) -> None:
+def report(directory: Path = typer.Argument(..., help="A directory made by ttl compare or ttl search.")) -> None:
     """Redraw the report of DIR from its saved records (no model is trained or loaded)."""
     for marker, write in KINDS.items():
         if (directory / marker).is_file():

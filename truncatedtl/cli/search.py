@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..compare import resolve_weights
 from ..engine import RunConfig
 from ..report.search import summary_lines
 from ..search import SearchSettings
@@ -29,7 +30,8 @@ def search(
     lr: float = typer.Option(1e-4, help="Adam learning rate."),
     split_seed: int = typer.Option(0, help="Seed of the train/val/test split where the data has none."),
     limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
-    weights: str = typer.Option("pretrained", help="'pretrained', 'none' or a .safetensors/.pth file."),
+    weights: str = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': "
+                                             "pretrained where available here, else none (stated in report.md)."),
     pool: bool = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head."),
     hidden: int = typer.Option(0, help="Hidden units of an MLP head (0 = linear head)."),
     patience: int = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves."),
@@ -43,6 +45,10 @@ def search(
 ) -> None:
     """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats), train FTL
     alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
+    weights, fallback = resolve_weights(backbone, weights)
+    if fallback:
+        typer.echo(f"warning: {fallback}\nwarning: --weights auto: training from random init (weights none)",
+                   err=True)
     base = RunConfig(data=data, backbone=backbone, strategy=strategy, image_size=image_size, max_epochs=max_epochs,
                      batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights, pool=pool,
                      hidden=hidden, patience=patience, device=device)

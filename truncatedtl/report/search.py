@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import write_json
+from .files import write_text
 
 REPORT_FILES = ("report.json", "report.md", "auprc_by_cut.png")
+SEARCH_MARKER = "records/search.json"
 METRICS = ("auroc", "auprc")
 
 
@@ -31,17 +33,18 @@ def _mean_std(values: list[float]) -> dict[str, float]:
 
 
 def _summary(records: list[dict], cost: dict) -> dict:
-    """One model over its repeats: scores on val and test, and its cost."""
+    """One model over its repeats: scores on val and test, and its cost (latency of one image)."""
     first = records[0]
     return {"strategy": first["strategy"], "cut": first["cut"], "trials": [r["trial"] for r in records],
             **{split: {m: _mean_std([r[split][m] for r in records]) for m in METRICS} for split in ("val", "test")},
-            "params": cost["params"], "macs": cost["macs"], "cpu_ms": cost["latency_ms_median"]}
+            "params": cost["cpu"]["params"], "macs": cost["cpu"]["macs"], "cpu_ms": cost["cpu"]["latency_ms_median"],
+            "gpu_ms": cost["gpu"]["latency_ms_median"] if cost["gpu"] else None}
 
 
 def build_search_report(out: Path) -> dict:
     """The content of ``report.json`` for the search directory ``out``."""
     out = Path(out)
-    search = _read(out / "records" / "search.json")
+    search = _read(out / SEARCH_MARKER)
     cost = _read(out / "records" / "cost.json")
     trials = {p.stem: json.loads(p.read_text()) for p in sorted((out / "trials").glob("*.json"))}
     missing = [k for k in search["chosen_trials"] + search["ftl_trials"] if k not in trials]
@@ -57,7 +60,8 @@ def build_search_report(out: Path) -> dict:
                        **{f"val_{m}": _mean_std([r["val"][m] for r in runs]) for m in METRICS},
                        "params": runs[0]["params"], "macs": runs[0]["macs"]})
     base, settings = search["base"], search["settings"]
-    latency = {k: cost["chosen"][k] for k in ("device", "batch_size", "threads", "repeats")}
+    latency = {k: cost["chosen"]["cpu"][k] for k in ("batch_size", "threads", "repeats")}
+    latency["gpu"] = cost["chosen"]["gpu"]["name"] if cost["chosen"]["gpu"] else None
     report = {
         "method": search["method"], "strategy": search["strategy"], "backbone": base["backbone"],
         "data": base["data"], "chosen_cut": search["chosen_cut"], "reason": search["reason"],
@@ -67,7 +71,8 @@ def build_search_report(out: Path) -> dict:
                                           "split_seed", "device")},
         "chosen": chosen, "ftl": ftl,
         "ratios": {"params": chosen["params"] / ftl["params"], "macs": chosen["macs"] / ftl["macs"],
-                   "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"]},
+                   "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"],
+                   "gpu_latency": chosen["gpu_ms"] / ftl["gpu_ms"] if chosen["gpu_ms"] else None},
         "latency": latency, "stages": search["stages"], "by_cut": by_cut,
         "trial_table": [_trial_row(r) for r in trials.values()],
     }
@@ -122,15 +127,17 @@ def _markdown(report: dict) -> str:
              "## Chosen cut", "", f"**Cut {report['chosen_cut']}**: {report['reason']}.", "",
              ("Selection uses the mean validation AUPRC over the repeats; the test split is read only for the "
               "two models below."), "",
-             "| model | val AUROC | val AUPRC | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| model | val AUROC | val AUPRC | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms | GPU ms |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for model in (chosen, ftl):
         lines.append(f"| {_name(model)} | " + " | ".join(_pm(model[sp][m]) for sp in ("val", "test") for m in METRICS)
-                     + f" | {model['params'] / 1e6:.2f} | {model['macs'] / 1e9:.3f} | {model['cpu_ms']:.2f} |")
+                     + f" | {model['params'] / 1e6:.2f} | {model['macs'] / 1e9:.3f} | {model['cpu_ms']:.2f} | "
+                     + ("–" if model["gpu_ms"] is None else f"{model['gpu_ms']:.2f}") + " |")
     lat = report["latency"]
     against = (f"Against FTL: params **{ratios['params']:.3f}×**, MACs **{ratios['macs']:.3f}×**, CPU latency "
                f"**{ratios['cpu_latency']:.3f}×** (median of {lat['repeats']} forward passes, batch "
-               f"{lat['batch_size']}, {lat['threads']} thread(s)).")
+               f"{lat['batch_size']}, {lat['threads']} thread(s))"
+               + ("." if lat["gpu"] is None else f"; GPU latency **{ratios['gpu_latency']:.3f}×** ({lat['gpu']})."))
     lines += ["", against, "",
               "## Validation AUPRC by cut", "", "![validation AUPRC by cut](auprc_by_cut.png)", "",
               "| stage | cuts tried |", "|---|---|"]
@@ -192,20 +199,11 @@ def _plot(report: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def write_search_report(out: Path) -> dict:
     """Write ``report.json``, ``report.md`` and ``auprc_by_cut.png`` into ``out`` from its records alone."""
     out = Path(out)
     report = build_search_report(out)
     _plot(report, out / "auprc_by_cut.png")
-    _write_text(out / "report.md", _markdown(report))
+    write_text(out / "report.md", _markdown(report))
     write_json(out / "report.json", report)
     return report

@@ -10,9 +10,8 @@ from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
-from ..analysis.complexity import profile
+from ..backbones import load_backbone
 from ..engine import RunConfig, check_config, prepare
-from ..engine.run import build_network
 from ..strategies import get_strategy
 from .executors import check_executor, resolve_device, run_trials
 from .exhaustive import exhaustive
@@ -30,7 +29,11 @@ COST_RECORD = "cost"
 def check_settings(settings: SearchSettings) -> None:
     if settings.method not in METHODS:
         raise ValueError(f"unknown --method {settings.method!r}; choose one of {', '.join(METHODS)}")
-    if not get_strategy(settings.strategy).uses_cut:
+    try:
+        strategy = get_strategy(settings.strategy)
+    except ValueError as err:
+        raise ValueError(f"--strategy: {err}") from err
+    if not strategy.uses_cut:
         raise ValueError(f"--strategy {settings.strategy} uses no cut point; search ttl, tf or lwft")
     if settings.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {settings.repeats}")
@@ -84,9 +87,9 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     session = Session(base, settings, store, prepared, run)
     choice = METHODS[settings.method](session, settings)
     chosen, ftl = session.trials(choice.cut), session.ftl_trials()
-    session.run(ftl + chosen)
+    records = session.run(ftl + chosen)
     if store.fetch(COST_RECORD) is None:
-        store.put(COST_RECORD, measure_cost(base, prepared, settings.strategy, choice.cut))
+        store.put(COST_RECORD, measure_cost(out, {"chosen": records[len(ftl)], FTL: records[0]}))
     store.put(SEARCH_RECORD, {
         "method": settings.method, "strategy": settings.strategy, "settings": asdict(settings),
         "base": asdict(base), "chosen_cut": choice.cut, "reason": choice.reason,
@@ -95,13 +98,11 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     return write_search_report(out)
 
 
-def measure_cost(base: RunConfig, prepared, strategy: str, cut: int) -> dict:
-    """Parameters, MACs and CPU latency (batch 1, one thread: steadier on a shared machine) of the chosen
-    model and of FTL, measured once and kept, so that the report is redrawn from records."""
-    backbone = prepared.backbone
-    shape = (backbone.in_chans,) + (base.image_size,) * backbone.spatial_dims
-    cost = {}
-    for name, config in (("chosen", replace(base, strategy=strategy, cut=cut)), (FTL, replace(base, strategy=FTL))):
-        model = build_network(config, backbone, prepared.data.num_classes)
-        cost[name] = profile(model, shape, batch_size=1, device="cpu", threads=1).as_dict()
-    return cost
+def measure_cost(out: Path, records: dict[str, dict]) -> dict:
+    """Parameters, MACs and latency (batch 1; CPU with one thread, steadier on a shared machine; GPU where
+    there is one) of the chosen model and of FTL, measured once and kept so the report is redrawn from
+    records. ``records``: the seed-0 trial record of each."""
+    from ..compare import measure_cost as model_cost  # compare runs its trials through this package
+
+    backbone = load_backbone(next(iter(records.values()))["backbone"], "none")
+    return {name: model_cost(record, out, backbone, threads=1) for name, record in records.items()}

@@ -1,0 +1,42 @@
+import json
+
+import pytest
+
+from truncatedtl.search import Trial, TrialStore, run_trials
+
+from .tiny import tiny_base, without_timing
+
+TRIALS = [Trial("ftl", 8, 0), Trial("ttl", 2, 0), Trial("ttl", 2, 1)]
+
+
+def test_worker_processes_give_the_same_records(tmp_path):
+    serial = run_trials(TRIALS, tiny_base(), TrialStore(tmp_path / "serial", {"x": 1}))
+    parallel = run_trials(TRIALS, tiny_base(), TrialStore(tmp_path / "parallel", {"x": 1}), workers=2)
+    assert without_timing(parallel) == without_timing(serial)
+    assert [r["trial"] for r in parallel] == [t.key for t in TRIALS]
+
+
+def test_finished_trials_are_not_trained_again(tmp_path):
+    store = TrialStore(tmp_path, {"x": 1})
+    first = run_trials(TRIALS[:1], tiny_base(), store)
+    seen = []
+    again = run_trials(TRIALS[:1], tiny_base(), store, progress=seen.append)
+    assert again == first and seen == []
+
+
+@pytest.mark.parametrize(("options", "message"), [({"executor": "slurm"}, "--executor"), ({"workers": 0}, "--workers")])
+def test_bad_executor_options_are_named(tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        run_trials(TRIALS, tiny_base(), TrialStore(tmp_path, {"x": 1}), **options)
+    assert not list((tmp_path / "trials").iterdir())
+
+
+def test_a_store_refuses_another_configuration_unless_forced(tmp_path):
+    store = TrialStore(tmp_path, {"lr": 1e-4})
+    store.put("note", {"a": 1})
+    (store.trials_dir / "ftl-k008-s0.json").write_text(json.dumps({"trial": "ftl-k008-s0"}))
+    with pytest.raises(FileExistsError, match="differs in: lr.*--force"):
+        TrialStore(tmp_path, {"lr": 1e-3})
+    assert TrialStore(tmp_path, {"lr": 1e-4}).fetch("note") == {"a": 1}
+    forced = TrialStore(tmp_path, {"lr": 1e-3}, force=True)
+    assert forced.started_over and forced.records() == [] and forced.fetch("note") is None
