@@ -1,7 +1,8 @@
 import json
 
+from truncatedtl.analysis.transferability import CutCorrelation
 from truncatedtl.search import search
-from truncatedtl.search.svcca_guided import first_overlap
+from truncatedtl.search.svcca_guided import first_overlap, reuse_overlap
 
 from .tiny import settings, tiny_base
 
@@ -14,14 +15,25 @@ def test_first_overlap_is_the_first_cut_reaching_the_threshold():
     assert first_overlap(overlaps, 0.95) is None
 
 
+def cut(coefficients, random, overlap):
+    return CutCorrelation(cut=3, block=2, block_end=False, channels=(4, 4), data_points=100,
+                          coefficients=coefficients, random=random, cka=0.5, overlap=overlap)
+
+
+def test_coefficients_below_the_random_ones_count_as_full_overlap():
+    assert reuse_overlap(cut((0.9, 0.8), (0.3, 0.2), 0.0)) == 0.0
+    assert reuse_overlap(cut((0.6, 0.3), (0.5, 0.2), 0.5)) == 0.5
+    assert reuse_overlap(cut((0.4, 0.3), (0.9, 0.8), 0.0)) == 1.0
+
+
 def test_two_trainings_and_the_cut_the_rule_gives(tmp_path):
     out = tmp_path / "svcca"
     report = search(tiny_base(), settings("svcca", overlap_threshold=0.3), out)
     assert report["trials"] == 2 and report["method"] == "svcca"
-    rule = json.loads((out / "records" / "svcca.json").read_text())
+    rule = json.loads((out / "records" / "svcca_rule.json").read_text())
     overlaps = [(p["cut"], p["overlap"]) for p in rule["per_cut"]]
     assert [c for c, _ in overlaps] == list(range(9))
     assert report["chosen_cut"] == (first_overlap(overlaps, 0.3) if first_overlap(overlaps, 0.3) is not None else 8)
     assert report["chosen"]["trials"] == [f"ttl-k{report['chosen_cut']:03d}-s0"]
     assert "first cut point where" in report["svcca"]["rule"]
-    assert (out / "records" / "transferability.json").is_file()
+    assert (out / "records" / "svcca.json").is_file()

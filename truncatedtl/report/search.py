@@ -76,7 +76,7 @@ def build_search_report(out: Path) -> dict:
         "latency": latency, "stages": search["stages"], "by_cut": by_cut,
         "trial_table": [_trial_row(r) for r in trials.values()],
     }
-    svcca = out / "records" / "svcca.json"
+    svcca = out / "records" / "svcca_rule.json"
     if svcca.is_file():
         report["svcca"] = json.loads(svcca.read_text())
     return report

@@ -14,8 +14,8 @@
    reaches it, feature reuse never became negligible and the last cut point is chosen.
 5. Train the strategy at that cut (every repeat).
 
-The analysis is kept in ``records/transferability.json`` and the rule's outcome in ``records/svcca.json``,
-so a resumed search does not recompute it and the report is drawn from them."""
+The analysis is kept in ``records/svcca.json`` (the record ``ttl analyze`` writes) and the rule's outcome in
+``records/svcca_rule.json``, so a resumed search does not recompute it and the report is drawn from them."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from ..analysis.transferability import CutCorrelation, Transferability, transfer
 from ..engine.run import build_network
 from .session import FTL, Choice, SearchSettings, Session
 
-ANALYSIS = "transferability"
-RULE = "svcca"
+ANALYSIS = "svcca"
+RULE = "svcca_rule"
 
 
 def first_overlap(overlaps: list[tuple[int, float]], threshold: float) -> int | None:
