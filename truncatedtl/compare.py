@@ -12,9 +12,9 @@ import torch
 
 from .analysis.complexity import profile
 from .backbones import Backbone, BackboneError, load_backbone
-from .engine import RunConfig, check_config, prepare, write_json
+from .engine import RunConfig, prepare, write_json
 from .engine.run import build_network
-from .search import Trial, TrialStore, run_trials, trial_config
+from .search import Trial, TrialStore, run_trials
 from .search.store import STORE_CONFIG
 from .strategies import get_strategy
 
@@ -45,7 +45,10 @@ def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, i
     if twice:
         raise ValueError(f"--strategies names {', '.join(twice)} more than once")
     for name in [*strategies, *cuts]:
-        get_strategy(name)
+        try:
+            get_strategy(name)
+        except ValueError as err:
+            raise ValueError(f"--{'strategies' if name in strategies else 'cut'}: {err}") from err
     stray = sorted(set(cuts) - set(strategies))
     if stray:
         raise ValueError(f"--cut gives a cut for {', '.join(stray)}, which --strategies does not name")
@@ -89,25 +92,23 @@ def comparison_identity(base: RunConfig) -> dict:
 def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bool = False,
                    progress: Callable[[str], None] | None = None) -> list[dict]:
     """Train every trial of ``comparison`` not yet in ``out`` and measure each model's cost; returns the
-    trial records in table order. Everything is checked (configs, data, weights, the directory) before
-    anything is written; killed at any moment, the same call resumes."""
+    trial records in table order. Data, weights and the directory are checked before anything is written
+    (strategies and cuts were checked by :func:`plan_comparison`); killed at any moment, the same call
+    resumes."""
     out = Path(out)
     trials = comparison.trials()
-    for trial in trials:
-        check_config(trial_config(base, trial))
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
         raise FileExistsError(f"--out {out} exists and is not a comparison directory; choose another --out")
     prepared = prepare(base)
     store = TrialStore(out, comparison_identity(base), force)
     write_json(out / COMPARISON_FILE, {**asdict(comparison), "trials": [t.key for t in trials]})
     run_trials(trials, base, store, prepared=prepared, progress=progress)
-    backbone = load_backbone(base.backbone, "none")
     for trial in trials:
         record = store.get(trial)
         if _needs_cost(record, comparison.threads):
             if progress is not None:
                 progress(f"measuring latency of {trial.key}")
-            record["cost"] = measure_cost(record, out, backbone, comparison.threads)
+            record["cost"] = measure_cost(record, out, prepared.backbone, comparison.threads)
             write_json(store.path(trial), record)
     return [store.get(t) for t in trials]
 
