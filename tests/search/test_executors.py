@@ -1,4 +1,5 @@
 import json
+import sys
 
 import pytest
 
@@ -40,3 +41,9 @@ def test_a_store_refuses_another_configuration_unless_forced(tmp_path):
     assert TrialStore(tmp_path, {"lr": 1e-4}).fetch("note") == {"a": 1}
     forced = TrialStore(tmp_path, {"lr": 1e-3}, force=True)
     assert forced.started_over and forced.records() == [] and forced.fetch("note") is None
+
+
+def test_ray_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    with pytest.raises(ValueError, match=r"pip install 'truncatedtl\[ray\]'"):
+        run_trials(TRIALS, tiny_base(), TrialStore(tmp_path, {"x": 1}), executor="ray")

@@ -37,6 +37,7 @@ def test_search_writes_the_report_and_ttl_report_redraws_it(tmp_path, run_cli):
     (["--method", "two-stage", "--strategy", "ftl"], "--strategy ftl"),
     (["--method", "two-stage", "--executor", "slurm"], "--executor"),
     (["--method", "two-stage", "--workers", "0"], "--workers"),
+    (["--method", "two-stage", "--executor", "ray", "--workers", "2"], "--workers is for the local"),
 ])
 def test_bad_options_are_named_and_nothing_is_written(tmp_path, run_cli, args, message):
     out = tmp_path / "s"

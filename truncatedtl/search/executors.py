@@ -54,6 +54,9 @@ def check_executor(executor: str, workers: int) -> None:
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     if executor == "ray":
+        if workers != 1:
+            raise ValueError("--workers is for the local executor; Ray runs as many trials at once as the "
+                             "cluster's CPUs (or GPUs) allow")
         import_ray()
 
 
