@@ -7,7 +7,7 @@ from truncatedtl.analysis.complexity import count_params
 from truncatedtl.backbones import available, load_backbone
 from truncatedtl.strategies import HeadSpec, build
 
-SIZE = 64
+SIZE = 32
 
 
 @pytest.mark.parametrize("name", available())
