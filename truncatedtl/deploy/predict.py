@@ -59,15 +59,15 @@ def predict(runtime: Runtime, metadata: Metadata, inputs: list[InputSet],
     ``progress(done, total)`` is called after each chunk."""
     total = sum(len(s) for s in inputs)
     names: list[str] = []
-    parts: list[np.ndarray] = []
+    parts = [np.zeros((0, len(metadata.classes)), dtype=np.float32)]
     for inputs_set in inputs:
         for start in range(0, len(inputs_set), CHUNK):
             chunk = inputs_set.samples.subset(np.arange(start, min(start + CHUNK, len(inputs_set))))
             logits = run_batched(runtime, model_inputs(chunk, metadata), CHUNK)
             parts.append(probabilities(torch.from_numpy(logits), metadata.task).numpy())
+            names += inputs_set.names[start:start + CHUNK]
             if progress is not None:
-                progress(sum(len(p) for p in parts), total)
-        names += inputs_set.names
+                progress(len(names), total)
     return Predictions(names, np.concatenate(parts), metadata.classes)
 
 

@@ -1,5 +1,5 @@
 """Runtimes that turn a batch of preprocessed inputs into logits: PyTorch (a module, or a TorchScript file) and
-onnxruntime. One interface, so prediction, export checks and latency measurement treat them alike."""
+onnxruntime. One interface, so prediction, export checks and latency benchmarks treat them alike."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import Protocol
 import numpy as np
 import torch
 from torch import nn
-
-from ..analysis.complexity import Latency, time_calls
 
 
 class Runtime(Protocol):
@@ -81,15 +79,3 @@ def run_batched(runtime: Runtime, x: np.ndarray, batch_size: int = 64) -> np.nda
     step = runtime.batch_size or batch_size
     return np.concatenate([runtime(x[i:i + step]) for i in range(0, len(x), step)])
 
-
-def onnx_latency(path: Path, input_shape: tuple[int, ...], batch_size: int = 1, threads: int | None = None,
-                 warmup: int = 5, repeats: int = 30) -> Latency:
-    """Latency of an ONNX model under onnxruntime (CPU) on random inputs of (batch_size, *input_shape),
-    timed by the same loop as PyTorch's :func:`~truncatedtl.analysis.complexity.measure_latency`; ``threads``
-    defaults to torch's, so both runtimes are measured alike."""
-    threads = threads if threads is not None else torch.get_num_threads()
-    runtime = OnnxRuntime(path, threads)
-    if runtime.batch_size not in (None, batch_size):
-        raise ValueError(f"{path} takes batch {runtime.batch_size} only; export it with --dynamic-batch")
-    x = np.random.default_rng(0).standard_normal((batch_size, *input_shape), dtype=np.float32)
-    return Latency.from_times(time_calls(lambda: runtime(x), warmup, repeats), "cpu", batch_size, threads)

@@ -1,0 +1,125 @@
+"""Truncated vs full model: parameters, MACs and CPU latency (PyTorch and onnxruntime, batch 1 and 32).
+
+For each backbone the full model (FTL: every unit, neck and a new 2-class head) and the TTL model at every block
+boundary (plus the paper's TTL-2 cut k = 11 for resnet50), all at 224², measured in one run and printed as a
+Markdown table of absolute values and ratios to the full model. Latency: median over the stated passes after
+warm-up, random inputs and weights (cost does not depend on them), intra-op threads fixed for both runtimes;
+onnxruntime runs a dynamic-batch ONNX export of the same network, checked against PyTorch. The passes are taken
+round-robin — each round times every model of a backbone once — so that load changes on a shared machine hit
+the full and the truncated models alike.
+
+Run by hand from the repository root:  python -m benchmarks.latency [--json FILE]
+"""
+
+import argparse
+import functools
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from truncatedtl.analysis.complexity import count_macs, count_params, time_calls
+from truncatedtl.backbones import load_backbone
+from truncatedtl.deploy import OnnxRuntime, Runtime, TorchRuntime
+from truncatedtl.deploy.export import max_abs_diff, to_onnx
+from truncatedtl.strategies import HeadSpec, build
+
+MODELS = ("resnet50", "densenet121", "efficientnet_b0")
+# Cuts measured besides the block boundaries: the paper's TTL-2 (after the 4th unit of block 3).
+EXTRA_CUTS = {"resnet50": (11,)}
+RUNTIMES = ("torch", "onnx")
+BATCHES = (1, 32)
+
+
+def round_robin(runtimes: dict[str, Runtime], x: np.ndarray, warmup: int, repeats: int) -> dict[str, float]:
+    """Median ms of each runtime on ``x``: ``warmup`` untimed calls each, then ``repeats`` rounds that call every
+    runtime once."""
+    calls = {key: functools.partial(runtime, x) for key, runtime in runtimes.items()}
+    for call in calls.values():
+        time_calls(call, warmup, 0)
+    times: dict[str, list[float]] = {key: [] for key in calls}
+    for _ in range(repeats):
+        for key, call in calls.items():
+            times[key] += time_calls(call, 0, 1)
+    return {key: float(np.median(t)) for key, t in times.items()}
+
+
+def measure_backbone(name: str, args: argparse.Namespace, workdir: Path) -> list[dict]:
+    """One row per model of ``name``: the full model first, then TTL at every block boundary and extra cut."""
+    backbone = load_backbone(name)
+    shape = (backbone.in_chans,) + (args.image_size,) * backbone.spatial_dims
+    configs = [("ftl", backbone.last_cut)] + [("ttl", k) for k in sorted({*backbone.block_ends,
+                                                                          *EXTRA_CUTS.get(name, ())})]
+    rows, runtimes = [], {}
+    for strategy, cut in configs:
+        model = build(strategy, backbone, cut, HeadSpec(2, args.image_size)).eval()
+        key = f"{strategy}-{cut}"
+        onnx_file = workdir / f"{name}-{key}.onnx"
+        to_onnx(model, shape, onnx_file, dynamic_batch=True)
+        rows.append({"model": name, "strategy": strategy, "cut": cut, "params": count_params(model),
+                     "macs": count_macs(model, shape), "onnx_max_abs_diff": max_abs_diff(model, onnx_file, shape, 2)})
+        runtimes[f"torch {key}"] = TorchRuntime(model)
+        runtimes[f"onnx {key}"] = OnnxRuntime(onnx_file, args.threads)
+    rng = np.random.default_rng(0)
+    for batch in BATCHES:
+        x = rng.standard_normal((batch, *shape), dtype=np.float32)
+        medians = round_robin(runtimes, x, *args.passes[batch])
+        for row in rows:
+            for runtime in RUNTIMES:
+                row[f"{runtime}_b{batch}_ms"] = medians[f"{runtime} {row['strategy']}-{row['cut']}"]
+    return rows
+
+
+def ratio_cell(value: float, full: float, scale: float, digits: int) -> str:
+    return f"{value / scale:.{digits}f} ({value / full:.2f}×)"
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown: one line per model, each value with its ratio to the same backbone's full model."""
+    latency = [f"{r}_b{b}_ms" for b in BATCHES for r in RUNTIMES]
+    head = ["model", "strategy", "k", "params M", "MACs G",
+            *(f"{k.split('_')[0]} b{k.split('_')[1][1:]} ms" for k in latency)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    full: dict[str, dict] = {}
+    for row in rows:
+        ref = full.setdefault(row["model"], row)
+        cells = [row["model"], row["strategy"], str(row["cut"]), ratio_cell(row["params"], ref["params"], 1e6, 2),
+                 ratio_cell(row["macs"], ref["macs"], 1e9, 2), *(ratio_cell(row[k], ref[k], 1, 1) for k in latency)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads of both runtimes")
+    parser.add_argument("--warmup-1", type=int, default=3, help="untimed passes per model at batch 1")
+    parser.add_argument("--repeats-1", type=int, default=20, help="timed passes per model at batch 1")
+    parser.add_argument("--warmup-32", type=int, default=1, help="untimed passes per model at batch 32")
+    parser.add_argument("--repeats-32", type=int, default=5, help="timed passes per model at batch 32")
+    parser.add_argument("--json", type=Path, help="also write the settings and rows as JSON")
+    args = parser.parse_args()
+    args.passes = {1: (args.warmup_1, args.repeats_1), 32: (args.warmup_32, args.repeats_32)}
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.models:
+            rows += measure_backbone(name, args, Path(workdir))
+            print(f"measured {name} ({time.perf_counter() - start:.0f} s)", flush=True)
+    settings = {k: v for k, v in vars(args).items() if k not in ("json", "passes")}
+    if args.json:
+        args.json.write_text(json.dumps({"settings": settings, "seconds": time.perf_counter() - start,
+                                         "rows": rows}, indent=1) + "\n")
+    print(f"\n{args.image_size}² input, 2 classes, {args.threads} thread(s); median of {args.repeats_1} passes at "
+          f"batch 1 ({args.warmup_1} warm-up) and {args.repeats_32} at batch 32 ({args.warmup_32} warm-up), "
+          f"round-robin; {time.perf_counter() - start:.0f} s in all\n")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
