@@ -72,6 +72,12 @@ def markdown(reports: dict[str, dict], args: argparse.Namespace, command: str) -
             f"| {_pm(r['ftl']['test']['auprc'])} | {r['ratios']['params']:.3f}× | {rank} |")
     if yardstick:
         best = ranked[0]
+        full = reports["exhaustive"]
+        lines += [""] + [
+            f"- {method}: {r['trials']} trainings ({r['trials'] / full['trials']:.0%} of exhaustive), "
+            f"{r['wall_s'] / full['wall_s']:.0%} of its wall time; chosen cut {r['chosen_cut']} has validation "
+            f"AUPRC {r['chosen']['val']['auprc']['mean'] - yardstick[best]['val_auprc']['mean']:+.4f} against the "
+            f"best cut ({best})." for method, r in reports.items() if method != "exhaustive"]
         lines += ["", (f"Best cut of the exhaustive search by validation AUPRC: {best} "
                        f"({_pm(yardstick[best]['val_auprc'])}). Validation AUPRC per cut (exhaustive):"), "",
                   "| cut | " + " | ".join(str(c) for c in sorted(yardstick)) + " |",
