@@ -90,5 +90,5 @@ def profile(
     typer.echo(f"params   {record['params'] / 1e6:.2f} M")
     typer.echo(f"MACs     {record['macs'] / 1e9:.3f} G")
     typer.echo(f"latency  median {record['latency_ms_median']:.2f} ms, p90 {record['latency_ms_p90']:.2f} ms "
-               f"(batch {record['batch_size']}, {record['device']}, {record['threads']} threads, "
+               f"(batch {record['batch_size']}, {record['device']}, {record['threads']} thread(s), "
                f"{record['repeats']} passes after {warmup} warm-up)")
