@@ -107,8 +107,9 @@ def plot_cuts(result: Transferability, auprc: AuprcCurve | None, path: Path) -> 
         twin.plot(auprc.cuts, mean, "-o", color="tab:green", markersize=3)
         twin.fill_between(auprc.cuts, mean - std, mean + std, color="tab:green", alpha=0.2)
         twin.set_ylabel(f"validation AUPRC ({auprc.strategy})", color="tab:green")
-        twin.plot([], [], "-o", color="tab:green",
-                  label=f"{auprc.strategy} val AUPRC, mean ± std ({max(auprc.repeats)} repeats)")
+        repeats = max(auprc.repeats)
+        spread = f"mean ± std, {repeats} repeats" if repeats > 1 else "1 run, no std"
+        twin.plot([], [], "-o", color="tab:green", label=f"{auprc.strategy} val AUPRC ({spread})")
         more_handles, more_labels = twin.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
