@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..backbones import load_backbone
 from ..engine import RunConfig, check_config, prepare
+from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
 from .executors import check_executor, resolve_device, run_trials
 from .exhaustive import exhaustive
@@ -68,8 +69,6 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
 
     ``base`` gives the data and training settings; its strategy, cut and seed are set per trial.
     ``base.device`` may be ``auto``. Everything is checked before anything is written."""
-    from ..report.search import REPORT_FILES, write_search_report
-
     out = Path(out)
     check_settings(settings)
     base = replace(base, device=resolve_device(base.device, settings.executor, settings.ray_address))
