@@ -28,7 +28,8 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _mean_std(values: list[float]) -> dict[str, float]:
+def mean_std(values: list[float]) -> dict[str, float]:
+    """``{"mean", "std"}`` of one score over the repeats (population std: 0 for one repeat)."""
     return {"mean": float(np.mean(values)), "std": float(np.std(values))}
 
 
@@ -36,7 +37,7 @@ def _summary(records: list[dict], cost: dict) -> dict:
     """One model over its repeats: scores on val and test, and its cost (latency of one image)."""
     first = records[0]
     return {"strategy": first["strategy"], "cut": first["cut"], "trials": [r["trial"] for r in records],
-            **{split: {m: _mean_std([r[split][m] for r in records]) for m in METRICS} for split in ("val", "test")},
+            **{split: {m: mean_std([r[split][m] for r in records]) for m in METRICS} for split in ("val", "test")},
             "params": cost["cpu"]["params"], "macs": cost["cpu"]["macs"], "cpu_ms": cost["cpu"]["latency_ms_median"],
             "gpu_ms": cost["gpu"]["latency_ms_median"] if cost["gpu"] else None}
 
@@ -57,7 +58,7 @@ def build_search_report(out: Path) -> dict:
     for cut in sorted({r["cut"] for r in searched}):
         runs = [r for r in searched if r["cut"] == cut]
         by_cut.append({"cut": cut, "repeats": len(runs),
-                       **{f"val_{m}": _mean_std([r["val"][m] for r in runs]) for m in METRICS},
+                       **{f"val_{m}": mean_std([r["val"][m] for r in runs]) for m in METRICS},
                        "params": runs[0]["params"], "macs": runs[0]["macs"]})
     base, settings = search["base"], search["settings"]
     latency = {k: cost["chosen"]["cpu"][k] for k in ("batch_size", "threads", "repeats")}

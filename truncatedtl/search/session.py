@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
+from ..report.search import mean_std
 from .store import Trial, TrialStore
 
 FTL = "ftl"
@@ -67,11 +66,6 @@ def best(scores: list[CutScore]) -> CutScore:
     return max(scores, key=lambda s: (s.mean, -s.cut))
 
 
-def val_auprc(records: list[dict]) -> tuple[float, float]:
-    values = np.array([r["val"]["auprc"] for r in records])
-    return float(values.mean()), float(values.std())
-
-
 @dataclass
 class Session:
     """One search in progress. ``run`` trains the trials the store lacks and returns all their records."""
@@ -103,4 +97,4 @@ class Session:
         self.stages.append(Stage(stage, list(cuts)))
         trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut)]
         records = {r["trial"]: r for r in self.run(trials)}
-        return [CutScore(cut, *val_auprc([records[t.key] for t in self.trials(cut)])) for cut in cuts]
+        return [CutScore(cut, **mean_std([records[t.key]["val"]["auprc"] for t in self.trials(cut)])) for cut in cuts]
