@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check truncatedtl tests benchmarks
+	$(BIN)/ruff check truncatedtl tests benchmarks scripts
 
 demo: $(STAMP)
 	TTL_DATA=$(TTL_DATA) PATH=$(abspath $(BIN)):$$PATH bash scripts/demo.sh

@@ -50,7 +50,7 @@ def main() -> None:
     print("| strategy | cut k | block | test AUROC | test AUPRC | val AUPRC | params (M) | epochs |")
     print("|---|---|---|---|---|---|---|---|")
     for (strategy, cut), group in sorted(rows.items(), key=lambda kv: (kv[0][0] != "ftl", kv[0][1])):
-        def stat(split: str, metric: str) -> str:
+        def stat(split: str, metric: str, group: list[dict] = group) -> str:
             values = [g[split][metric] for g in group]
             return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0:.3f}"
         block = backbone.cut_points[cut].block

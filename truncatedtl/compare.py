@@ -10,10 +10,9 @@ from pathlib import Path
 
 import torch
 
-from .analysis.complexity import profile
 from .backbones import Backbone, BackboneError, load_backbone
 from .engine import RunConfig, prepare, write_json
-from .engine.run import build_network
+from .engine.run import trial_cost
 from .search import Trial, TrialStore, run_trials
 from .search.store import STORE_CONFIG
 from .strategies import get_strategy
@@ -108,7 +107,7 @@ def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bo
         if _needs_cost(record, comparison.threads):
             if progress is not None:
                 progress(f"measuring latency of {trial.key}")
-            record["cost"] = measure_cost(record, out, prepared.backbone, comparison.threads)
+            record["cost"] = trial_cost(record, out, prepared.backbone, comparison.threads)
             write_json(store.path(trial), record)
     return [store.get(t) for t in trials]
 
@@ -117,22 +116,6 @@ def _needs_cost(record: dict, threads: int) -> bool:
     cost = record.get("cost")
     return (cost is None or cost["cpu"]["threads"] != threads
             or (cost["gpu"] is None and torch.cuda.is_available()))
-
-
-def measure_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> dict:
-    """Cost of a trial's trained model (rebuilt from its record and checkpoint): params, MACs and latency of
-    one image (batch 1) on CPU with ``threads`` threads, and on the GPU where there is one (else ``None``)."""
-    from safetensors.torch import load_file
-
-    config = RunConfig.from_dict(record["config"])
-    model = build_network(config, backbone, len(record["classes"]))
-    model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
-    shape = (backbone.in_chans,) + (config.image_size,) * backbone.spatial_dims
-    cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
-    if torch.cuda.is_available():
-        cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),
-                       "name": torch.cuda.get_device_name()}
-    return cost
 
 
 def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:

@@ -15,8 +15,8 @@ def features(n: int = 2000, p: int = 20, q: int = 30, seed: int = 0) -> tuple[np
 def gram_cka(x: np.ndarray, y: np.ndarray) -> float:
     """Linear CKA from centred n×n Gram matrices: HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))."""
     centring = np.eye(len(x)) - 1 / len(x)
-    k, l = centring @ x @ x.T @ centring, centring @ y @ y.T @ centring
-    return float(np.sum(k * l) / np.sqrt(np.sum(k * k) * np.sum(l * l)))
+    gram_x, gram_y = centring @ x @ x.T @ centring, centring @ y @ y.T @ centring
+    return float(np.sum(gram_x * gram_y) / np.sqrt(np.sum(gram_x * gram_x) * np.sum(gram_y * gram_y)))
 
 
 def test_identical_features_give_one():

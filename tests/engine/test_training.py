@@ -10,7 +10,8 @@ from truncatedtl.engine import LoopConfig, RunConfig, TrainingError, fit, load_r
 from truncatedtl.engine.run import build_network
 from truncatedtl.strategies import get_strategy
 
-TINY = dict(data="synthetic", backbone="resnet18", image_size=32, max_epochs=2, limit=48, weights="none")
+TINY = {"data": "synthetic", "backbone": "resnet18", "image_size": 32, "max_epochs": 2, "limit": 48,
+        "weights": "none"}
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ class Backbone:
     """
 
     name: str
-    family: "Family"
+    family: Family
     units: list[Unit]
     neck: nn.Module | None
     spatial_dims: int = 2

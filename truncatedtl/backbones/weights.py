@@ -26,7 +26,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             state = load_file(str(path))
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any reader failure means the same thing to the user
+    except Exception as err:
         raise BackboneError(f"cannot read weights file {path}: {err}") from err
     for key in ("state_dict", "model", "model_state"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
@@ -64,7 +64,7 @@ def download_pretrained(family_create, name: str) -> nn.Module:
             f"Give a local file instead: --weights path/to/{name}.safetensors (or .pth)")
     try:
         return family_create(name, pretrained=True)
-    except Exception as err:  # noqa: BLE001 - network, hub and cache errors all end here
+    except Exception as err:
         raise BackboneError(
             f"could not download pretrained weights for {name} from the model hub ({type(err).__name__}: "
             f"{str(err).splitlines()[0] if str(err) else 'no detail'}). Without network access, give a local "

@@ -13,10 +13,10 @@ from ..engine import TrainingError
 from .analyze import analyze
 from .compare import compare
 from .cutpoints import cutpoints
-from .report import report
 from .export import export
 from .predict import predict
 from .profile import profile
+from .report import report
 from .search import search
 from .train import train
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import typer
 
@@ -17,7 +17,7 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | N
     try:
         text = value.read_text()
         values = json.loads(text) if value.suffix == ".json" else __import__("yaml").safe_load(text)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         raise typer.BadParameter(f"cannot read config file {value}: {err}") from err
     if not isinstance(values, dict):
         raise typer.BadParameter(f"config file {value} must hold a mapping of option names to values")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..engine import RunConfig, check_config, prepare, save_run, train as train_run
+from ..engine import RunConfig, check_config, prepare, save_run
+from ..engine import train as train_run
 from ._common import ConfigOption, training_progress
 
 

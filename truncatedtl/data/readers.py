@@ -38,7 +38,7 @@ def read_image(path: Path) -> np.ndarray:
                 pixels = np.asarray(image)
     except FileNotFoundError as err:
         raise DataError(f"image {path} does not exist") from err
-    except Exception as err:  # noqa: BLE001 - every decoder error means "unreadable"
+    except Exception as err:
         raise DataError(f"cannot read image {path}: {type(err).__name__}: {err}") from err
     return pixels
 
@@ -47,7 +47,7 @@ def read_npz(path: Path) -> DataSplits:
     """A MedMNIST-style ``.npz`` with ``{train,val,test}_{images,labels}``; 2D (N,H,W[,C]) or 3D (N,D,H,W)."""
     try:
         archive = np.load(path, allow_pickle=False)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         raise DataError(f"cannot read {path}: {err}") from err
     with archive:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in archive.files]

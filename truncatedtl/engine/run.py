@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from ..analysis.complexity import count_macs, count_params
+from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
 from ..data import DataSplits, ImageDataset, load_data, preprocess
 from ..strategies import HeadSpec, build, get_strategy
@@ -46,7 +46,7 @@ class RunConfig:
     device: str = "cpu"
 
     @classmethod
-    def from_dict(cls, values: dict) -> "RunConfig":
+    def from_dict(cls, values: dict) -> RunConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -183,3 +183,19 @@ def load_run(run_dir: Path) -> tuple[Network, RunConfig, dict]:
     model = build_network(config, backbone, len(result["classes"]))
     model.load_state_dict(load_file(str(run_dir / CHECKPOINT)))
     return model.eval(), config, result
+
+
+def trial_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> dict:
+    """Cost of a trial's trained model (rebuilt from its record and checkpoint): params, MACs and latency of
+    one image (batch 1) on CPU with ``threads`` threads, and on the GPU where there is one (else ``None``)."""
+    from safetensors.torch import load_file
+
+    config = RunConfig.from_dict(record["config"])
+    model = build_network(config, backbone, len(record["classes"]))
+    model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
+    shape = (backbone.in_chans,) + (config.image_size,) * backbone.spatial_dims
+    cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
+    if torch.cuda.is_available():
+        cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),
+                       "name": torch.cuda.get_device_name()}
+    return cost

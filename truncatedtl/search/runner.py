@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..backbones import load_backbone
 from ..engine import RunConfig, check_config, prepare
+from ..engine.run import trial_cost
 from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
 from .executors import check_executor, resolve_device, run_trials
@@ -101,7 +102,5 @@ def measure_cost(out: Path, records: dict[str, dict]) -> dict:
     """Parameters, MACs and latency (batch 1; CPU with one thread, steadier on a shared machine; GPU where
     there is one) of the chosen model and of FTL, measured once and kept so the report is redrawn from
     records. ``records``: the seed-0 trial record of each."""
-    from ..compare import measure_cost as model_cost  # compare runs its trials through this package
-
     backbone = load_backbone(next(iter(records.values()))["backbone"], "none")
-    return {name: model_cost(record, out, backbone, threads=1) for name, record in records.items()}
+    return {name: trial_cost(record, out, backbone, threads=1) for name, record in records.items()}
