@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import timm
 import torch
 
 from ._base import Backbone, BackboneError, CutPoint, Family, Unit
 from .densenet import DenseNetFamily
 from .efficientnet import EfficientNetFamily
+from .generic import GenericFamily
 from .resnet import ResNetFamily
 from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
 
@@ -46,16 +48,22 @@ def available() -> list[str]:
 
 
 def _entry(name: str) -> _Entry:
+    """The registered entry of ``name``; any other timm model is derived generically (or refused then)."""
     if name in _REGISTRY:
         return _REGISTRY[name]
-    close = difflib.get_close_matches(name, available(), n=3, cutoff=0.5)
+    if timm.is_model(name):
+        return _Entry(GenericFamily())
+    candidates = available() + [n for n in timm.list_models() if n not in _REGISTRY]
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    raise BackboneError(f"unknown backbone {name!r}.{hint} Known backbones: {', '.join(available())}")
+    raise BackboneError(f"unknown backbone {name!r}.{hint} Known backbones: {', '.join(available())}, "
+                        "or any timm CNN (timm.list_models()) that can be cut as a chain of its blocks")
 
 
 def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
     """The backbone ``name`` as a chain of units.
 
+    Names that are not registered but known to timm are derived by :class:`GenericFamily`.
     ``weights``: ``"none"`` (random init, the same for every call), ``"pretrained"`` (offline package where one
     exists, else the timm model hub) or a path to a ``.safetensors``/``.pth`` file in the timm layout.
     """
