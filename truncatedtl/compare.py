@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .backbones import Backbone, BackboneError, load_backbone
+from .backbones import Backbone
 from .engine import RunConfig, prepare, write_json
 from .engine.run import trial_cost
 from .search import Trial, TrialStore, run_trials
@@ -65,19 +65,6 @@ def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, i
     if threads < 1:
         raise ValueError(f"--threads must be at least 1, got {threads}")
     return Comparison(tuple(strategies), resolved, repeats, threads)
-
-
-def resolve_weights(backbone: str, weights: str) -> tuple[str, str | None]:
-    """``auto``: ``pretrained`` where this machine can have the backbone's pretrained weights (offline package
-    or model hub), else ``none``; any other value as given. Returns the weights and, when ``auto`` fell back
-    to random init, why."""
-    if weights != "auto":
-        return weights, None
-    try:
-        load_backbone(backbone, "pretrained")
-    except BackboneError as err:
-        return "none", str(err)
-    return "pretrained", None
 
 
 def comparison_identity(base: RunConfig) -> dict:

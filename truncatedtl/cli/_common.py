@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from ..backbones import resolve_weights
+
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
     """Eager callback: options not given on the command line take their values from the YAML/JSON file."""
@@ -47,3 +49,28 @@ def training_progress(description: str) -> Iterator:
                        loss=f"loss {loss:.4f}")
 
         yield update
+
+
+# Options every training command shares (train, compare, search): one definition each.
+DATA = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'.")
+BACKBONE = typer.Option(..., help="Backbone name (see ttl cutpoints).")
+IMAGE_SIZE = typer.Option(224, help="Input side in pixels.")
+MAX_EPOCHS = typer.Option(100, help="Epoch cap per training (training also stops when LR < 1e-7).")
+BATCH_SIZE = typer.Option(64, help="Images per optimizer step.")
+LR = typer.Option(1e-4, help="Adam learning rate η (LWFT trains its lower layers at η/10).")
+SPLIT_SEED = typer.Option(0, help="Seed of the train/val/test split where the data has none.")
+LIMIT = typer.Option(None, help="At most N samples per split (stratified), for quick runs.")
+PATIENCE = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves.")
+POOL = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head.")
+HIDDEN = typer.Option(0, help="Hidden units of an MLP head (0 = linear head).")
+AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': pretrained "
+                                         "where available here, else none (stated in the report).")
+
+
+def weights_or_random(backbone: str, weights: str) -> str:
+    """Resolve ``--weights auto``, warning on stderr when it falls back to random init."""
+    resolved, fallback = resolve_weights(backbone, weights)
+    if fallback:
+        typer.echo(f"warning: {fallback}\nwarning: --weights auto: training from random init (weights none)",
+                   err=True)
+    return resolved

@@ -7,10 +7,25 @@ from pathlib import Path
 import typer
 
 from ..backbones import load_backbone
-from ..compare import plan_comparison, resolve_weights, run_comparison
+from ..compare import plan_comparison, run_comparison
 from ..engine import RunConfig
 from ..report.comparison import write_comparison_tables
-from ._common import ConfigOption
+from ._common import (
+    AUTO_WEIGHTS,
+    BACKBONE,
+    BATCH_SIZE,
+    DATA,
+    HIDDEN,
+    IMAGE_SIZE,
+    LIMIT,
+    LR,
+    MAX_EPOCHS,
+    PATIENCE,
+    POOL,
+    SPLIT_SEED,
+    ConfigOption,
+    weights_or_random,
+)
 
 
 def parse_cuts(text: str | None) -> tuple[int | None, dict[str, int]]:
@@ -33,22 +48,23 @@ def parse_cuts(text: str | None) -> tuple[int | None, dict[str, int]]:
 
 
 def compare(
-    data: str = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'."),
-    backbone: str = typer.Option(..., help="Backbone name (see ttl cutpoints)."),
+    data: str = DATA,
+    backbone: str = BACKBONE,
     out: Path = typer.Option(..., help="Comparison directory (created; rerun the same command to resume)."),
     strategies: str = typer.Option("ftl,linear,lwft,tf,ttl", help="Comma-separated strategies, in table order."),
     cut: str | None = typer.Option(None, help="Cut point K for every strategy that takes one, and/or per "
                                               "strategy: --cut ttl=11,tf=13,lwft=13."),
     repeats: int = typer.Option(3, help="Models per strategy, with training seeds 0..repeats-1."),
-    image_size: int = typer.Option(224, help="Input side in pixels."),
-    max_epochs: int = typer.Option(100, help="Epoch cap (training also stops when LR < 1e-7)."),
-    batch_size: int = typer.Option(64),
-    lr: float = typer.Option(1e-4, help="Adam learning rate η (LWFT trains its lower layers at η/10)."),
-    split_seed: int = typer.Option(0, help="Seed of the train/val/test split where the data has none."),
-    limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
-    weights: str = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': "
-                                             "pretrained where available here, else none (stated in table.md)."),
-    patience: int = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves."),
+    image_size: int = IMAGE_SIZE,
+    max_epochs: int = MAX_EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    split_seed: int = SPLIT_SEED,
+    limit: int | None = LIMIT,
+    weights: str = AUTO_WEIGHTS,
+    patience: int = PATIENCE,
+    pool: bool = POOL,
+    hidden: int = HIDDEN,
     device: str = typer.Option("cpu", help="cpu or cuda (training)."),
     threads: int = typer.Option(1, help="CPU threads for the latency measurement (stated in table.md)."),
     force: bool = typer.Option(False, help="Start over when --out holds trials made with other settings."),
@@ -59,13 +75,10 @@ def compare(
     default_cut, cuts = parse_cuts(cut)
     names = [s.strip() for s in strategies.split(",") if s.strip()]
     comparison = plan_comparison(load_backbone(backbone, "none"), names, cuts, default_cut, repeats, threads)
-    weights, fallback = resolve_weights(backbone, weights)
-    if fallback:
-        typer.echo(f"warning: {fallback}\nwarning: --weights auto: training from random init (weights none)",
-                   err=True)
+    weights = weights_or_random(backbone, weights)
     base = RunConfig(data=data, backbone=backbone, strategy=names[0], image_size=image_size, max_epochs=max_epochs,
                      batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights,
-                     patience=patience, device=device)
+                     pool=pool, hidden=hidden, patience=patience, device=device)
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
     typer.echo(write_comparison_tables(out))
     typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")

@@ -6,17 +6,31 @@ from pathlib import Path
 
 import typer
 
-from ..compare import resolve_weights
 from ..engine import RunConfig
 from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
-from ._common import ConfigOption
+from ._common import (
+    AUTO_WEIGHTS,
+    BACKBONE,
+    BATCH_SIZE,
+    DATA,
+    HIDDEN,
+    IMAGE_SIZE,
+    LIMIT,
+    LR,
+    MAX_EPOCHS,
+    PATIENCE,
+    POOL,
+    SPLIT_SEED,
+    ConfigOption,
+    weights_or_random,
+)
 
 
 def search(
-    data: str = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'."),
-    backbone: str = typer.Option(..., help="Backbone name (see ttl cutpoints)."),
+    data: str = DATA,
+    backbone: str = BACKBONE,
     method: str = typer.Option(..., help="two-stage, svcca or exhaustive."),
     out: Path = typer.Option(..., help="Search directory: created, or resumed when it holds the same search."),
     strategy: str = typer.Option("ttl", help="Strategy whose cut point is searched: ttl, tf or lwft."),
@@ -24,17 +38,16 @@ def search(
     radius: int = typer.Option(2, help="two-stage: stage 2 tries cut points this close to the best boundary."),
     overlap_threshold: float = typer.Option(
         0.5, help="svcca: choose the first cut point whose SVCCA coefficients overlap random ones by this much."),
-    image_size: int = typer.Option(224, help="Input side in pixels."),
-    max_epochs: int = typer.Option(100, help="Epoch cap per training (training also stops when LR < 1e-7)."),
-    batch_size: int = typer.Option(64),
-    lr: float = typer.Option(1e-4, help="Adam learning rate."),
-    split_seed: int = typer.Option(0, help="Seed of the train/val/test split where the data has none."),
-    limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
-    weights: str = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': "
-                                             "pretrained where available here, else none (stated in report.md)."),
-    pool: bool = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head."),
-    hidden: int = typer.Option(0, help="Hidden units of an MLP head (0 = linear head)."),
-    patience: int = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves."),
+    image_size: int = IMAGE_SIZE,
+    max_epochs: int = MAX_EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    split_seed: int = SPLIT_SEED,
+    limit: int | None = LIMIT,
+    weights: str = AUTO_WEIGHTS,
+    pool: bool = POOL,
+    hidden: int = HIDDEN,
+    patience: int = PATIENCE,
     device: str = typer.Option("auto", help="cpu, cuda, or auto (cuda where the trials find a GPU)."),
     executor: str = typer.Option("local", help="local (this machine) or ray (Ray tasks)."),
     workers: int = typer.Option(1, help="local: trials trained at once, in separate processes."),
@@ -45,10 +58,7 @@ def search(
 ) -> None:
     """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats), train FTL
     alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
-    weights, fallback = resolve_weights(backbone, weights)
-    if fallback:
-        typer.echo(f"warning: {fallback}\nwarning: --weights auto: training from random init (weights none)",
-                   err=True)
+    weights = weights_or_random(backbone, weights)
     base = RunConfig(data=data, backbone=backbone, strategy=strategy, image_size=image_size, max_epochs=max_epochs,
                      batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights, pool=pool,
                      hidden=hidden, patience=patience, device=device)

@@ -8,7 +8,21 @@ import typer
 
 from ..engine import RunConfig, check_config, prepare, save_run
 from ..engine import train as train_run
-from ._common import ConfigOption, training_progress
+from ._common import (
+    BACKBONE,
+    BATCH_SIZE,
+    DATA,
+    HIDDEN,
+    IMAGE_SIZE,
+    LIMIT,
+    LR,
+    MAX_EPOCHS,
+    PATIENCE,
+    POOL,
+    SPLIT_SEED,
+    ConfigOption,
+    training_progress,
+)
 
 
 def check_out(out: Path) -> None:
@@ -17,22 +31,22 @@ def check_out(out: Path) -> None:
 
 
 def train(
-    data: str = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'."),
-    backbone: str = typer.Option(..., help="Backbone name (see ttl cutpoints)."),
+    data: str = DATA,
+    backbone: str = BACKBONE,
     strategy: str = typer.Option(..., help="ftl, linear, ttl, lwft or tf."),
     out: Path = typer.Option(..., help="Run directory to create."),
     cut: int | None = typer.Option(None, help="Cut point k (units kept above the stem)."),
-    image_size: int = typer.Option(224, help="Input side in pixels."),
-    max_epochs: int = typer.Option(100, help="Epoch cap (training also stops when LR < 1e-7)."),
-    batch_size: int = typer.Option(64),
-    lr: float = typer.Option(1e-4, help="Adam learning rate."),
+    image_size: int = IMAGE_SIZE,
+    max_epochs: int = MAX_EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
     seed: int = typer.Option(0, help="Training seed (head init, shuffling, augmentation)."),
-    split_seed: int = typer.Option(0, help="Seed of the train/val/test split where the data has none."),
-    limit: int | None = typer.Option(None, help="At most N samples per split (stratified), for quick runs."),
+    split_seed: int = SPLIT_SEED,
+    limit: int | None = LIMIT,
     weights: str = typer.Option("pretrained", help="'pretrained', 'none' or a .safetensors/.pth file."),
-    pool: bool = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head."),
-    hidden: int = typer.Option(0, help="Hidden units of an MLP head (0 = linear head)."),
-    patience: int = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves."),
+    pool: bool = POOL,
+    hidden: int = HIDDEN,
+    patience: int = PATIENCE,
     device: str = typer.Option("cpu", help="cpu or cuda."),
     config: Path | None = ConfigOption,
 ) -> None:
