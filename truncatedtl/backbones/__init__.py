@@ -18,7 +18,7 @@ from .resnet import ResNetFamily
 from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
 
 __all__ = ["Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
-           "cut_points", "register"]
+           "cut_points", "register", "resolve_weights"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,16 @@ def _create(entry: _Entry, name: str, weights: str) -> torch.nn.Module:
 def cut_points(name: str) -> list[CutPoint]:
     """The cut points of backbone ``name`` (no weights loaded)."""
     return load_backbone(name).cut_points
+
+
+def resolve_weights(backbone: str, weights: str) -> tuple[str, str | None]:
+    """``auto``: ``pretrained`` where this machine can have the backbone's pretrained weights (offline package
+    or model hub), else ``none``; any other value as given. Returns the weights and, when ``auto`` fell back
+    to random init, why."""
+    if weights != "auto":
+        return weights, None
+    try:
+        load_backbone(backbone, "pretrained")
+    except BackboneError as err:
+        return "none", str(err)
+    return "pretrained", None
