@@ -1,12 +1,14 @@
 """Readers and splits: npz, ImageFolder, CSV (single and multi-label), synthetic; clear errors."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tests.conftest import write_png
-from truncatedtl.data import DataError, load_data, preprocess
+from truncatedtl.data import DataError, Samples, load_data, preprocess
 
-SHARED = __import__("pathlib").Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def test_folder_without_splits_is_split_64_16_20_stratified(image_folder):
@@ -102,3 +104,18 @@ def test_npz_missing_arrays(tmp_path):
     np.savez(tmp_path / "x.npz", train_images=np.zeros((2, 8, 8), np.uint8))
     with pytest.raises(DataError, match="lacks the arrays .*train_labels"):
         load_data(tmp_path / "x.npz")
+
+
+def test_dicom_and_nifti_images_are_read(tmp_path):
+    import nibabel
+    from pydicom import examples
+
+    from truncatedtl.data import read_image
+
+    ct = read_image(Path(examples.get_path("ct")))
+    assert ct.shape == (128, 128) and ct.std() > 0
+    volume = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)
+    nibabel.save(nibabel.Nifti1Image(volume, np.eye(4)), tmp_path / "v.nii.gz")
+    assert np.array_equal(read_image(tmp_path / "v.nii.gz"), volume)
+    images = preprocess(Samples([Path(examples.get_path("ct"))], np.array([0])), 32, 2)
+    assert images.shape == (1, 1, 32, 32) and images.dtype.is_floating_point is False
