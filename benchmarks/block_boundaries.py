@@ -26,12 +26,15 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--max-epochs", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
     base = RunConfig(data=args.data, backbone=args.backbone, strategy="ttl", image_size=args.image_size,
-                     max_epochs=args.max_epochs, limit=args.limit, weights=args.weights)
+                     max_epochs=args.max_epochs, limit=args.limit, weights=args.weights, lr=args.lr,
+                     batch_size=args.batch_size)
     store = TrialStore(args.out, {**asdict(base), "seeds": args.seeds})
     backbone = load_backbone(args.backbone)
     trials = [Trial("ftl", backbone.last_cut, s) for s in range(args.seeds)]
@@ -45,7 +48,7 @@ def main() -> None:
     command = " ".join(["python", "benchmarks/block_boundaries.py", *sys.argv[1:]])
     print(f"`{command}`\n")
     print(f"{args.backbone} ({args.weights} weights), {args.image_size}², at most {args.limit} samples per split, "
-          f"at most {args.max_epochs} epochs, seeds 0..{args.seeds - 1}; "
+          f"at most {args.max_epochs} epochs, Adam LR {args.lr:g}, batch {args.batch_size}, seeds 0..{args.seeds - 1}; "
           f"samples train/val/test = {records[0]['samples']}\n")
     print("| strategy | cut k | block | test AUROC | test AUPRC | val AUPRC | params (M) | epochs |")
     print("|---|---|---|---|---|---|---|---|")
@@ -56,7 +59,7 @@ def main() -> None:
         block = backbone.cut_points[cut].block
         epochs = "/".join(str(g["epochs"]) for g in group)
         print(f"| {strategy} | {cut} | {block} | {stat('test', 'auroc')} | {stat('test', 'auprc')} | "
-              f"{stat('val', 'auprc')} | {group[0]['params'] / 1e6:.2f} | {epochs} |")
+              f"{stat('val', 'auprc')} | {group[0]['params'] / 1e6:.3f} | {epochs} |")
 
 
 if __name__ == "__main__":
