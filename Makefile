@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/ruff check truncatedtl tests benchmarks
 	$(BIN)/python -m pytest -q --durations=10
 
 lint: $(STAMP)
-	$(BIN)/ruff check truncatedtl tests benchmarks scripts
+	$(BIN)/ruff check truncatedtl tests benchmarks
 
 demo: $(STAMP)
 	TTL_DATA=$(TTL_DATA) PATH=$(abspath $(BIN)):$$PATH bash scripts/demo.sh
