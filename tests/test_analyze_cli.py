@@ -25,7 +25,7 @@ def run_dir(tmp_path_factory) -> Path:
         for p in model.body[7:].parameters():
             p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(0)) * p.std())
     run = TrainedRun(config, {"strategy": "ftl", "cut": 8, "classes": ["plain", "textured"]},
-                     [{"epoch": 1, "loss": 0.7}], model.state_dict(), ["plain", "textured"])
+                     [{"epoch": 1, "loss": 0.7}], model.state_dict())
     root = save_run(run, tmp_path_factory.mktemp("runs") / "ftl")
     (root / "trials").mkdir()
     for cut, seed, auprc in ((2, 0, 0.8), (2, 1, 0.9), (6, 0, 0.7)):

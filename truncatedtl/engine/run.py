@@ -99,7 +99,6 @@ class TrainedRun:
     result: dict
     history: list[dict]
     state: dict[str, torch.Tensor]
-    classes: list[str]
 
 
 def train(config: RunConfig, prepared: Prepared | None = None, progress=None) -> TrainedRun:
@@ -128,7 +127,7 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None) ->
         "data": config.data, "task": data.task, "classes": data.classes,
         "samples": {s: len(v) for s, v in data.splits().items()}, "notes": data.notes,
     }
-    return TrainedRun(config, result, fitted.history, fitted.best_state, data.classes)
+    return TrainedRun(config, result, fitted.history, fitted.best_state)
 
 
 def write_json(path: Path, value) -> None:
