@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from truncatedtl.engine import RunConfig, write_json
-from truncatedtl.report.files import write_text
+from truncatedtl.engine import RunConfig
+from truncatedtl.files import write_json, write_text
 from truncatedtl.search import METHODS, SearchSettings, search
 
 ROOT = Path(__file__).resolve().parent.parent

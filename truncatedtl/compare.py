@@ -11,8 +11,9 @@ from pathlib import Path
 import torch
 
 from .backbones import Backbone
-from .engine import RunConfig, prepare, write_json
+from .engine import RunConfig, prepare
 from .engine.run import trial_cost
+from .files import write_json
 from .search import Trial, TrialStore, run_trials
 from .search.store import STORE_CONFIG
 from .strategies import get_strategy

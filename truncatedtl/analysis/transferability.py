@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backbones import Backbone, CutPoint
-from ..engine import write_json
+from ..files import write_json
 from ..surgery import Network
 from .capture import Progress, capture
 from .svcca import CrossCovariance, overlap, random_baseline

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .files import atomic_path
+from ..files import atomic_path
 from .metadata import INPUT_NAME, OUTPUT_NAME, Metadata, metadata_path, run_metadata
 from .runtime import TorchRuntime, load_runtime
 

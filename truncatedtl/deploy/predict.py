@@ -13,8 +13,8 @@ import torch
 
 from ..data import ImageDataset, Samples, preprocess
 from ..engine.metrics import probabilities
+from ..files import atomic_path
 from .export import FORMATS
-from .files import atomic_path
 from .inputs import InputSet, collect_inputs
 from .metadata import Metadata, read_metadata, run_metadata
 from .runtime import Runtime, TorchRuntime, load_runtime, run_batched

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
 from ..data import DataSplits, ImageDataset, load_data, preprocess
+from ..files import write_json
 from ..strategies import HeadSpec, build, get_strategy
 from ..surgery import Network
 from .loop import LoopConfig, evaluate, fit
@@ -128,17 +129,6 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None) ->
         "samples": {s: len(v) for s, v in data.splits().items()}, "notes": data.notes,
     }
     return TrainedRun(config, result, fitted.history, fitted.best_state)
-
-
-def write_json(path: Path, value) -> None:
-    """Write JSON atomically: temporary file, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(value, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:

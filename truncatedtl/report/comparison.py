@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compare import Comparison, read_comparison
-from .files import write_text
+from ..files import write_text
 
 COLUMNS = ("strategy", "cut", "auroc_mean", "auroc_std", "auprc_mean", "auprc_std", "params", "macs", "cpu_ms",
            "gpu_ms")

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from ..analysis.svcca import mean_coefficient
 from ..analysis.transferability import Transferability
+from ..files import atomic_path
 
 FINETUNED, PRETRAINED, RANDOM = "tab:blue", "tab:orange", "0.55"
 FIGURES = {"cuts": "svcca_cuts.png", "blocks": "svcca_blocks.png", "pairs": "svcca_block_pairs.png"}
@@ -55,10 +56,9 @@ def auprc_by_cut(directories: Sequence[Path], strategy: str = "ttl") -> AuprcCur
 def _save(figure: Figure, path: Path) -> Path:
     """Render to a temporary file beside ``path`` and rename, so a reader never sees half a PNG."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     FigureCanvasAgg(figure)
-    figure.savefig(tmp, format="png", dpi=120)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=120)
     return path
 
 

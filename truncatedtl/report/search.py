@@ -7,14 +7,11 @@ appears only for the chosen model and FTL."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ..engine import write_json
-from .files import write_text
+from ..files import atomic_path, write_json, write_text
 
 REPORT_FILES = ("report.json", "report.md", "auprc_by_cut.png")
 SEARCH_MARKER = "records/search.json"
@@ -193,11 +190,9 @@ def _plot(report: dict, path: Path) -> None:
         twin.legend(loc="lower right", fontsize=8)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def write_search_report(out: Path) -> dict:

@@ -9,7 +9,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..engine import RunConfig, TrainedRun, write_json
+from ..engine import RunConfig, TrainedRun
+from ..files import atomic_path, write_json
 
 STORE_CONFIG = "store.json"
 
@@ -65,9 +66,8 @@ class TrialStore:
         from safetensors.torch import save_file
 
         checkpoint = self.checkpoints_dir / f"{trial.key}.safetensors"
-        tmp = checkpoint.with_name(f".{checkpoint.name}.tmp")
-        save_file({k: v.contiguous() for k, v in run.state.items()}, str(tmp))
-        tmp.replace(checkpoint)
+        with atomic_path(checkpoint) as tmp:
+            save_file({k: v.contiguous() for k, v in run.state.items()}, str(tmp))
         record = {**run.result, "trial": trial.key, "config": asdict(run.config), "history": run.history,
                   "checkpoint": str(checkpoint.relative_to(self.root))}
         write_json(self.path(trial), record)
