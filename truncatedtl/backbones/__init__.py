@@ -43,8 +43,9 @@ register("efficientnet_b0", EfficientNetFamily())
 register("efficientnet_lite0", EfficientNetFamily(), offline=efficientnet_lite0_offline)
 
 
-def available() -> list[str]:
-    return sorted(_REGISTRY)
+def available(spatial_dims: int | None = None) -> list[str]:
+    """Registered backbone names, those of ``spatial_dims`` only where given."""
+    return sorted(n for n, e in _REGISTRY.items() if spatial_dims in (None, e.family.spatial_dims))
 
 
 def _entry(name: str) -> _Entry:
@@ -79,6 +80,8 @@ def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
         family=entry.family,
         units=units,
         neck=neck,
+        spatial_dims=entry.family.spatial_dims,
+        in_chans=entry.family.in_chans,
         mean=tuple(cfg.get("mean", (0.485, 0.456, 0.406))),
         std=tuple(cfg.get("std", (0.229, 0.224, 0.225))),
         weights=weights,

@@ -89,6 +89,14 @@ class Backbone:
         """A fresh copy of every unit and the neck: the whole pretrained network without classifier."""
         return self.body(self.last_cut), copy.deepcopy(self.neck)
 
+    def input_shape(self, size: int | tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one input, ``(in_chans, *spatial)``: a side ``size`` repeated over the spatial axes, or one
+        side per axis."""
+        sides = (size,) * self.spatial_dims if isinstance(size, int) else tuple(size)
+        if len(sides) != self.spatial_dims:
+            raise ValueError(f"{self.name} is a {self.spatial_dims}D backbone; an input size {size} does not fit")
+        return (self.in_chans, *sides)
+
     def neck_channels(self) -> int:
         if self.neck is None:
             return self.cut_points[-1].channels
@@ -96,7 +104,12 @@ class Backbone:
 
 
 class Family:
-    """How one model family becomes a chain of units; subclasses register their timm names."""
+    """How one model family becomes a chain of units; subclasses register their timm names.
+
+    ``spatial_dims`` (2 for images, 3 for volumes) and ``in_chans`` are facts of the family's networks."""
+
+    spatial_dims: int = 2
+    in_chans: int = 3
 
     def create(self, name: str, pretrained: bool) -> nn.Module:
         import timm

@@ -13,7 +13,7 @@ from ..strategies import HeadSpec, build
 
 def cutpoint_rows(model: str, num_classes: int, image_size: int) -> list[dict]:
     backbone = load_backbone(model)
-    shape = (backbone.in_chans,) + (image_size,) * backbone.spatial_dims
+    shape = backbone.input_shape(image_size)
     rows = []
     for point in backbone.cut_points:
         net = build("ttl", backbone, point.index, HeadSpec(num_classes, image_size))

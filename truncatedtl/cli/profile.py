@@ -52,7 +52,7 @@ def target_network(target: str, strategy: str | None, cut: int | None, image_siz
     model = build(strategy, backbone, cut, HeadSpec(classes, size))
     about = {"model": target, "strategy": strategy, "cut": cut if cut is not None else backbone.last_cut,
              "image_size": size, "num_classes": classes}
-    return model, (backbone.in_chans,) + (size,) * backbone.spatial_dims, about
+    return model, backbone.input_shape(size), about
 
 
 def profile(

@@ -1,25 +1,34 @@
-"""The training loop (SPEC §4): Adam, ReduceLROnPlateau on validation AUPRC, stop when the learning rate
-falls below ``min_lr`` or at ``max_epochs``, keep the weights of the best validation AUPRC.
+"""The training loop: one trial's epochs, on one device or several (DDP), at any precision.
 
-Strategies never run the loop: they hand it a :class:`TrainingPlan` (parameter groups, frozen modules)."""
+What to optimise and how (optimiser, schedule, stopping) is the recipe's; what to compute (loss, scores) is
+the task's; which parameters train at which rate is the strategy's plan; keeping the best weights and logging
+are callbacks. Devices, precision and DDP are Lightning Fabric's: ``devices`` > 1 runs DDP (gloo on CPU, NCCL
+on GPU) with a distributed sampler, the gradient averaged over ranks and the validation outputs gathered so that
+every rank computes the same scores (and takes the same scheduling decisions)."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..data import Task
 from ..strategies import TrainingPlan
-from .metrics import loss_fn, probabilities, scores
+from ..tasks import Task, get_task
+from .callbacks import BestCheckpoint, Callback
+from .recipes import get_recipe
+
+PRECISIONS = {"32": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
+# A training loss this many times its first batch's value means the run diverged (without turning NaN).
+DIVERGENCE_FACTOR = 1e4
 
 
 class TrainingError(RuntimeError):
-    """Training cannot go on (NaN loss, ...); the message says where and what to change."""
+    """Training cannot go on (NaN loss, divergence, ...); the message says where and what to change."""
 
 
 @dataclass(frozen=True)
@@ -28,9 +37,12 @@ class LoopConfig:
     batch_size: int = 64
     max_epochs: int = 100
     min_lr: float = 1e-7
-    plateau_factor: float = 0.5
     plateau_patience: int = 3
     device: str = "cpu"
+    recipe: str = "paper-2d"
+    monitor: str | None = None
+    precision: str = "32"
+    pretrained: bool = True
 
 
 @dataclass
@@ -42,64 +54,117 @@ class FitResult:
     best_state: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
 
+def make_fabric(device: str = "cpu", devices: int = 1, precision: str = "32"):
+    """A Lightning Fabric for ``device`` (cpu, cuda, cuda:N) × ``devices`` at ``precision``; launched (DDP
+    processes started, or joined under torchrun) when ``devices`` > 1."""
+    from lightning.fabric import Fabric
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    cuda = device.startswith("cuda")
+    if precision == "16-mixed" and not cuda:
+        raise ValueError("--precision 16-mixed needs a GPU (--device cuda); on CPU use bf16-mixed or 32")
+    accelerator = "cuda" if cuda else "cpu"
+    chosen = [int(device.split(":")[1])] if cuda and ":" in device and devices == 1 else devices
+    fabric = Fabric(accelerator=accelerator, devices=chosen, strategy="ddp" if devices > 1 else "auto",
+                    precision=PRECISIONS[precision])
+    if devices > 1:
+        fabric.launch()
+    return fabric
+
+
 @torch.no_grad()
-def predict(model: nn.Module, loader: DataLoader, task: Task, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """Probabilities (N, classes) and labels of every sample of ``loader``, model in eval mode."""
+def run_outputs(model: nn.Module, loader: DataLoader, fabric=None):
+    """Yield ``(outputs, targets)`` per batch of ``loader`` in dataset order, model in eval mode; under DDP the
+    ranks' shares are gathered (every rank sees every sample once, the sampler's padding dropped)."""
     model.eval()
-    probs, labels = [], []
+    world = fabric.world_size if fabric is not None else 1
+    total, seen = len(loader.dataset), 0
+    device = fabric.device if fabric is not None else next(model.parameters()).device
     for x, y in loader:
-        probs.append(probabilities(model(x.to(device)).float(), task).cpu())
-        labels.append(y)
-    return torch.cat(probs), torch.cat(labels)
+        out = model(x.to(device))
+        y = y.to(device)
+        if world > 1:
+            out, y = (fabric.all_gather(t).transpose(0, 1).flatten(0, 1) for t in (out, y))
+        keep = min(len(y), total - seen)
+        seen += keep
+        yield out[:keep].float(), y[:keep]
 
 
-def evaluate(model: nn.Module, loader: DataLoader, task: Task, device: str = "cpu") -> dict[str, float]:
-    return scores(*predict(model, loader, task, device), task)
+def evaluate(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu", task: Task | None = None,
+             fabric=None) -> dict[str, float]:
+    """Scores of ``model`` on every sample of ``loader`` (``loss`` included)."""
+    task = task or get_task("classification")
+    model.to(device) if fabric is None else None
+    evaluation = task.evaluation(kind)
+    for out, y in run_outputs(model, loader, fabric):
+        evaluation.update(out, y, task.loss(out, y, kind).item())
+    return evaluation.compute()
 
 
-def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader, task: Task,
-        config: LoopConfig, progress=None) -> FitResult:
-    """Train ``model`` by ``plan``; returns the best validation AUPRC's weights and the per-epoch history.
+@torch.no_grad()
+def predict(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu",
+            task: Task | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Probabilities and targets of every sample of ``loader``, model in eval mode."""
+    task = task or get_task("classification")
+    model.to(device)
+    pairs = [(task.probabilities(out, kind).cpu(), y.cpu()) for out, y in run_outputs(model, loader)]
+    return torch.cat([p for p, _ in pairs]), torch.cat([y for _, y in pairs])
+
+
+def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader, kind: str, config: LoopConfig,
+        progress=None, task: Task | None = None, callbacks: Sequence[Callback] = (), fabric=None) -> FitResult:
+    """Train ``model`` by ``plan`` and ``config.recipe``; returns the best epoch's weights (by the monitored
+    validation score) and the per-epoch history.
 
     ``progress``: optional callable ``(epoch, batch, batches, loss)`` for a progress display."""
-    device = config.device
-    model.to(device)
+    task = task or get_task("classification")
+    recipe = get_recipe(config.recipe)
+    monitor = task.monitor(config.monitor or recipe.monitor)
+    fabric = fabric or make_fabric(config.device, 1, config.precision)
+    net = model
     plan.freeze()
-    optimizer = torch.optim.Adam(plan.param_groups)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="max", factor=config.plateau_factor, patience=config.plateau_patience)
-    best: FitResult | None = None
+    optimizer = recipe.optimizer(plan.param_groups, config.pretrained)
+    model, optimizer = fabric.setup(model, optimizer)
+    train, val = fabric.setup_dataloaders(train, val)
+    scheduler = recipe.scheduler(optimizer, monitor.maximize, config.plateau_patience, config.max_epochs)
+    best = BestCheckpoint(monitor)
+    callbacks = [best, *callbacks]
     history: list[dict] = []
+    first_loss = None
     for epoch in range(1, config.max_epochs + 1):
         start = time.perf_counter()
         model.train()
         plan.on_train_mode()
         total, count = 0.0, 0
         for b, (x, y) in enumerate(train, start=1):
-            x, y = x.to(device), y.to(device)
-            loss = loss_fn(model(x), y, task)
-            if not math.isfinite(loss.item()):
-                raise TrainingError(f"loss became {loss.item()} at epoch {epoch}, batch {b}: lower the learning "
-                                    f"rate (--lr, now {config.lr:g}) or check the input data")
+            loss = task.loss(model(x), y, kind)
+            value = loss.item()
+            first_loss = first_loss or max(value, 1e-8)
+            if not math.isfinite(value) or value > DIVERGENCE_FACTOR * first_loss:
+                what = f"became {value}" if not math.isfinite(value) else (
+                    f"diverged to {value:.3g} ({value / first_loss:.3g}× its first value)")
+                raise TrainingError(f"loss {what} at epoch {epoch}, batch {b}: lower the learning rate (--lr, now "
+                                    f"{config.lr:g}) or check the input data; no checkpoint was written")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            fabric.backward(loss)
             optimizer.step()
-            total += loss.item() * len(y)
+            total += value * len(y)
             count += len(y)
             if progress is not None:
-                progress(epoch, b, len(train), loss.item())
-        val_scores = evaluate(model, val, task, device)
-        lr = max(g["lr"] for g in optimizer.param_groups)
-        history.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_auroc": val_scores["auroc"],
-                        "val_auprc": val_scores["auprc"], "lr": lr, "seconds": time.perf_counter() - start})
-        if best is None or val_scores["auprc"] > best.best_val["auprc"]:
-            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            best = FitResult(epoch, val_scores, epoch, best_state=state)
-        scheduler.step(val_scores["auprc"])
-        if max(g["lr"] for g in optimizer.param_groups) < config.min_lr:
+                progress(epoch, b, len(train), value)
+        val_scores = evaluate(model, val, kind, task=task, fabric=fabric)
+        row = {"epoch": epoch, "train_loss": total / max(count, 1),
+               **{f"val_{k}": v for k, v in val_scores.items()},
+               "lr": max(g["lr"] for g in optimizer.param_groups), "seconds": time.perf_counter() - start}
+        history.append(row)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, net, row)
+        recipe.step(scheduler, val_scores[monitor.name])
+        if recipe.stop(optimizer, config.min_lr):
             break
-    assert best is not None
-    best.epochs = len(history)
-    best.history = history
-    return best
-
+    for callback in callbacks:
+        callback.on_fit_end(history)
+    if not all(torch.isfinite(t).all() for t in best.state.values() if t.is_floating_point()):
+        raise TrainingError("the best weights hold non-finite values; lower the learning rate (--lr)")
+    return FitResult(best.epoch, best.scores, len(history), history, best.state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -12,15 +13,20 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 
 from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
-from ..data import DataSplits, ImageDataset, load_data, preprocess
+from ..data import DataError, DataSplits, ImageDataset, load_data, preprocess
 from ..files import write_json
-from ..strategies import HeadSpec, build, get_strategy
-from ..surgery import Network
-from .loop import LoopConfig, evaluate, fit
+from ..spec import ModelSpec, resolve_spec
+from ..strategies import HeadSpec
+from ..tasks import get_task
+from .callbacks import LoggerCallback
+from .loop import PRECISIONS, LoopConfig, evaluate, fit, make_fabric
+from .recipes import Recipe, get_recipe
+from .tracking import trackers
 
 CHECKPOINT = "model.safetensors"
 
@@ -45,6 +51,23 @@ class RunConfig:
     hidden: int = 0
     patience: int = 3
     device: str = "cpu"
+    task: str = "classification"
+    recipe: str | None = None
+    monitor: str | None = None
+    precision: str = "32"
+    devices: int = 1
+    logger: str = "csv"
+    augment: bool = True
+
+    @classmethod
+    def from_options(cls, options: dict) -> RunConfig:
+        """The run a command's options describe: every option named like a field (the others are the
+        command's own)."""
+        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name in options})
+
+    def validate(self) -> None:
+        """Refuse, before any work, an option no run can use (the message names it)."""
+        _check_options(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
@@ -53,6 +76,44 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
         return cls(**values)
+
+
+LOGGERS = ("csv", "tensorboard", "mlflow")
+
+
+def _check_options(c: RunConfig) -> None:
+    positive = {"--max-epochs": c.max_epochs, "--image-size": c.image_size, "--batch-size": c.batch_size,
+                "--devices": c.devices}
+    for option, value in positive.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{option} must be a whole number of at least 1, got {value}")
+    if c.limit is not None and c.limit < 1:
+        raise ValueError(f"--limit must be at least 1 (samples per split), got {c.limit}")
+    if c.hidden < 0:
+        raise ValueError(f"--hidden must be 0 (linear head) or more, got {c.hidden}")
+    if c.patience < 0:
+        raise ValueError(f"--patience must be 0 or more, got {c.patience}")
+    if c.lr is not None and not (math.isfinite(c.lr) and c.lr > 0):
+        raise ValueError(f"--lr must be a finite number above 0, got {c.lr}")
+    if c.device != "cpu" and not c.device.startswith("cuda"):
+        raise ValueError(f"--device {c.device!r}: choose cpu or cuda (cuda:N for one GPU)")
+    if c.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {c.device}: no CUDA GPU is available here; use --device cpu")
+    if c.batch_size % c.devices:
+        raise ValueError(f"--batch-size {c.batch_size} must be divisible by --devices {c.devices} (it is the "
+                         f"global batch, split evenly over the devices)")
+    unknown = sorted(set(c.logger.split(",")) - set(LOGGERS))
+    if unknown:
+        raise ValueError(f"--logger {c.logger!r}: unknown {', '.join(unknown)}; choose from {', '.join(LOGGERS)}")
+    task = get_task(c.task)
+    if c.recipe is not None:
+        get_recipe(c.recipe)
+    if c.monitor is not None:
+        task.monitor(c.monitor)
+    if c.precision not in PRECISIONS:
+        raise ValueError(f"--precision {c.precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if c.precision == "16-mixed" and not c.device.startswith("cuda"):
+        raise ValueError("--precision 16-mixed needs a GPU (--device cuda); on CPU use bf16-mixed or 32")
 
 
 @dataclass
@@ -72,26 +133,59 @@ class Prepared:
     def loader(self, split: str, config: RunConfig) -> DataLoader:
         train = split == "train"
         dataset = ImageDataset(self.tensors(split, config.image_size), self.data.splits()[split].labels,
-                               self.backbone.mean, self.backbone.std, train=train,
+                               self.backbone.mean, self.backbone.std, train=train and config.augment,
                                in_chans=self.backbone.in_chans)
         generator = torch.Generator().manual_seed(config.seed)
-        return DataLoader(dataset, batch_size=config.batch_size, shuffle=train, generator=generator)
+        return DataLoader(dataset, batch_size=config.batch_size // config.devices, shuffle=train,
+                          generator=generator)
 
 
 def check_config(config: RunConfig) -> None:
-    """Fail early on an unknown backbone or strategy, or a cut point out of range (no weights loaded)."""
-    get_strategy(config.strategy).resolve_cut(load_backbone(config.backbone, "none"), config.cut)
+    """Fail early, before data or weights are read: an option no run can use, an unknown backbone or strategy,
+    a cut point out of range, an input smaller than the network's total stride."""
+    config.validate()
+    backbone = load_backbone(config.backbone, "none")
+    spec = model_spec(config, backbone, 2)
+    stride = backbone.cut_points[spec.cut].stride
+    if config.image_size < stride:
+        raise ValueError(f"--image-size {config.image_size} is smaller than the total stride of {config.backbone} "
+                         f"at cut {spec.cut} ({stride}): use at least {stride}")
+
+
+def check_compatible(data: DataSplits, backbone: Backbone) -> None:
+    """Images go to 2D backbones and volumes to 3D ones; say which fit otherwise."""
+    if data.spatial_dims == backbone.spatial_dims:
+        return
+    from ..backbones import available
+
+    kind = {2: "images (2D)", 3: "volumes (3D)"}
+    fitting = ", ".join(available(spatial_dims=data.spatial_dims)) or "none registered"
+    raise DataError(f"{data.source} holds {kind[data.spatial_dims]}; {backbone.name} is a {backbone.spatial_dims}D "
+                    f"backbone; {data.spatial_dims}D backbones: {fitting}")
 
 
 def prepare(config: RunConfig) -> Prepared:
     """Load and check the data (split with ``split_seed``) and the backbone with its weights."""
     data = load_data(config.data, seed=config.split_seed, limit=config.limit)
-    return Prepared(data, load_backbone(config.backbone, config.weights))
+    backbone = load_backbone(config.backbone, config.weights)
+    check_compatible(data, backbone)
+    return Prepared(data, backbone)
 
 
-def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> Network:
+def model_spec(config: RunConfig, backbone: Backbone, num_classes: int) -> ModelSpec:
+    """The model ``config`` trains on ``backbone`` with ``num_classes`` outputs, its cut resolved."""
     head = HeadSpec(num_classes, config.image_size, config.pool, config.hidden)
-    return build(config.strategy, backbone, config.cut, head)
+    return resolve_spec(backbone, config.strategy, config.cut, head, config.task)
+
+
+def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> nn.Module:
+    spec = model_spec(config, backbone, num_classes)
+    return get_task(spec.task).build(spec, backbone)
+
+
+def recipe_of(config: RunConfig, spatial_dims: int) -> Recipe:
+    """``--recipe``, or the default for the data: paper-3d for volumes, paper-2d for images."""
+    return get_recipe(config.recipe or ("paper-3d" if spatial_dims == 3 else "paper-2d"))
 
 
 @dataclass
@@ -100,26 +194,41 @@ class TrainedRun:
     result: dict
     history: list[dict]
     state: dict[str, torch.Tensor]
+    main: bool = True
 
 
-def train(config: RunConfig, prepared: Prepared | None = None, progress=None) -> TrainedRun:
-    """Train ``config`` and evaluate its best-validation checkpoint once on the test split."""
+def train(config: RunConfig, prepared: Prepared | None = None, progress=None, log_dir: Path | None = None) -> TrainedRun:
+    """Train ``config`` and evaluate its best-validation checkpoint once on the test split.
+
+    ``log_dir``: where experiment trackers (``config.logger``) write; none without it. Under DDP every rank
+    returns the same run; ``TrainedRun.main`` says which one writes."""
     prepared = prepared or prepare(config)
     data, backbone = prepared.data, prepared.backbone
     start = time.perf_counter()
+    fabric = make_fabric(config.device, config.devices, config.precision)
     torch.manual_seed(config.seed)
-    strategy = get_strategy(config.strategy)
-    cut = strategy.resolve_cut(backbone, config.cut)
-    model = build_network(config, backbone, data.num_classes)
-    loop = LoopConfig(lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
-                      plateau_patience=config.patience, device=config.device)
+    spec = model_spec(config, backbone, data.num_classes)
+    task = get_task(spec.task)
+    model = task.build(spec, backbone)
+    if fabric.device.type == "cuda" and backbone.spatial_dims == 2:
+        model = model.to(memory_format=torch.channels_last)
+    recipe = recipe_of(config, backbone.spatial_dims)
+    lr = config.lr if config.lr is not None else recipe.default_lr
+    loop = LoopConfig(lr=lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
+                      plateau_patience=config.patience, device=config.device, recipe=recipe.name,
+                      monitor=config.monitor, precision=config.precision, pretrained=config.weights != "none")
     loaders = {s: prepared.loader(s, config) for s in ("train", "val", "test")}
-    fitted = fit(model, strategy.plan(model, config.lr), loaders["train"], loaders["val"], data.task, loop, progress)
+    if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
+        torch.manual_seed(config.seed + fabric.global_rank)
+    callbacks = [LoggerCallback(trackers(config, log_dir))] if log_dir is not None and fabric.is_global_zero else []
+    fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.task, loop, progress,
+                 task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
-    test = evaluate(model, loaders["test"], data.task, config.device)
-    input_shape = (backbone.in_chans,) + (config.image_size,) * backbone.spatial_dims
+    test = evaluate(model, fabric.setup_dataloaders(loaders["test"]), data.task, task=task, fabric=fabric)
+    input_shape = backbone.input_shape(config.image_size)
+    model = model.to(memory_format=torch.contiguous_format)
     result = {
-        "strategy": config.strategy, "backbone": config.backbone, "cut": cut,
+        "strategy": config.strategy, "backbone": config.backbone, "cut": spec.cut,
         "params": count_params(model), "macs": count_macs(model.cpu(), input_shape),
         "epochs": fitted.epochs, "best_epoch": fitted.best_epoch,
         "seconds": round(time.perf_counter() - start, 3),
@@ -127,8 +236,9 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None) ->
         "seed": config.seed, "image_size": config.image_size, "weights": config.weights,
         "data": config.data, "task": data.task, "classes": data.classes,
         "samples": {s: len(v) for s, v in data.splits().items()}, "notes": data.notes,
+        "recipe": recipe.name, "lr": lr, "monitor": loop.monitor or recipe.monitor,
     }
-    return TrainedRun(config, result, fitted.history, fitted.best_state)
+    return TrainedRun(config, result, fitted.history, fitted.best_state, fabric.is_global_zero)
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:
@@ -158,7 +268,7 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     return out
 
 
-def load_run(run_dir: Path) -> tuple[Network, RunConfig, dict]:
+def load_run(run_dir: Path) -> tuple[nn.Module, RunConfig, dict]:
     """Rebuild a saved run's network and load its checkpoint (safetensors: no code is executed)."""
     from safetensors.torch import load_file
 
@@ -182,7 +292,7 @@ def trial_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> di
     config = RunConfig.from_dict(record["config"])
     model = build_network(config, backbone, len(record["classes"]))
     model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
-    shape = (backbone.in_chans,) + (config.image_size,) * backbone.spatial_dims
+    shape = backbone.input_shape(config.image_size)
     cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
     if torch.cuda.is_available():
         cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),

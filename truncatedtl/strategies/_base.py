@@ -69,6 +69,6 @@ def full_network(backbone: Backbone, head: HeadSpec) -> Network:
 
 def _with_head(backbone: Backbone, body: nn.Sequential, neck: nn.Module | None, channels: int,
                head: HeadSpec) -> Network:
-    input_shape = (backbone.in_chans,) + (head.image_size,) * backbone.spatial_dims
+    input_shape = backbone.input_shape(head.image_size)
     return attach_head(body, neck, channels, head.num_classes, pool=head.pool,
                        spatial_dims=backbone.spatial_dims, input_shape=input_shape, hidden=head.hidden)

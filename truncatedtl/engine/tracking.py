@@ -1,0 +1,33 @@
+"""Experiment tracking: per-epoch metrics and each trial's final record, where users already look at runs.
+
+``csv`` is always written (``metrics.csv`` in the run directory); ``tensorboard`` writes event files under
+``<log dir>/tensorboard``; ``mlflow`` logs to ``$MLFLOW_TRACKING_URI`` or a local ``./mlruns`` file store
+(optional extra ``truncatedtl[track]``). Both are Lightning loggers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def trackers(config, log_dir: Path) -> list:
+    """The Lightning loggers ``config.logger`` names (comma-separated; ``csv`` needs none)."""
+    kinds = [k for k in config.logger.split(",") if k and k != "csv"]
+    loggers = []
+    for kind in kinds:
+        if kind == "tensorboard":
+            from lightning.fabric.loggers import TensorBoardLogger
+
+            loggers.append(TensorBoardLogger(str(Path(log_dir) / "tensorboard"), name="", version=""))
+        elif kind == "mlflow":
+            try:
+                import mlflow  # noqa: F401
+                from lightning.pytorch.loggers import MLFlowLogger
+            except ImportError as err:
+                raise ValueError("--logger mlflow needs MLflow: pip install 'truncatedtl[track]'") from err
+            uri = os.environ.get("MLFLOW_TRACKING_URI", f"file:{Path('mlruns').resolve()}")
+            loggers.append(MLFlowLogger(experiment_name="truncatedtl", run_name=Path(log_dir).name,
+                                        tracking_uri=uri))
+    for logger in loggers:
+        logger.log_hyperparams({k: v for k, v in vars(config).items() if v is not None})
+    return loggers
