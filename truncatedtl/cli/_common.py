@@ -57,10 +57,22 @@ BACKBONE = typer.Option(..., help="Backbone name (see ttl cutpoints).")
 IMAGE_SIZE = typer.Option(224, help="Input side in pixels.")
 MAX_EPOCHS = typer.Option(100, help="Epoch cap per training (training also stops when LR < 1e-7).")
 BATCH_SIZE = typer.Option(64, help="Images per optimizer step.")
-LR = typer.Option(1e-4, help="Adam learning rate η (LWFT trains its lower layers at η/10).")
+LR = typer.Option(None, help="Learning rate η (default: the recipe's, 1e-4 for paper-2d, 0.01 for paper-3d; LWFT "
+                             "trains its lower layers at η/10).")
 SPLIT_SEED = typer.Option(0, help="Seed of the train/val/test split where the data has none.")
 LIMIT = typer.Option(None, help="At most N samples per split (stratified), for quick runs.")
-PATIENCE = typer.Option(3, help="Epochs without validation AUPRC gain before the LR halves.")
+PATIENCE = typer.Option(3, help="paper-2d: epochs without gain of the monitored score before the LR halves.")
+TASK = typer.Option("classification", help="classification (binary, multi-class, multi-label).")
+RECIPE = typer.Option(None, help="paper-2d (Adam, plateau halving, stop at LR < 1e-7) or paper-3d (SGD momentum 0.9, "
+                                 "cosine; pretrained weights at 0.1 x LR); default: paper-3d for volumes, else paper-2d.")
+MONITOR = typer.Option(None, help="Validation score to select the checkpoint on: auprc, auroc or loss (default: the "
+                                  "recipe's, auprc for paper-2d, auroc for paper-3d).")
+PRECISION = typer.Option("32", help="32, bf16-mixed, or 16-mixed (GPU only).")
+DEVICES = typer.Option(1, help="Devices for one training (DDP through Lightning Fabric: gloo on CPU, NCCL on GPU); "
+                               "--batch-size is the global batch, split over them.")
+LOGGER = typer.Option("csv", help="Trackers, comma-separated: csv (always), tensorboard, mlflow "
+                                  "(pip install 'truncatedtl[track]').")
+AUGMENT = typer.Option(True, "--augment/--no-augment", help="Random crop and slight rotation of training images.")
 POOL = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head.")
 HIDDEN = typer.Option(0, help="Hidden units of an MLP head (0 = linear head).")
 AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': pretrained "

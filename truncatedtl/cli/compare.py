@@ -11,18 +11,25 @@ from ..compare import plan_comparison, run_comparison
 from ..engine import RunConfig
 from ..report.comparison import write_comparison_tables
 from ._common import (
+    AUGMENT,
     AUTO_WEIGHTS,
     BACKBONE,
     BATCH_SIZE,
     DATA,
+    DEVICES,
     HIDDEN,
     IMAGE_SIZE,
     LIMIT,
+    LOGGER,
     LR,
     MAX_EPOCHS,
+    MONITOR,
     PATIENCE,
     POOL,
+    PRECISION,
+    RECIPE,
     SPLIT_SEED,
+    TASK,
     ConfigOption,
     weights_or_random,
 )
@@ -58,7 +65,7 @@ def compare(
     image_size: int = IMAGE_SIZE,
     max_epochs: int = MAX_EPOCHS,
     batch_size: int = BATCH_SIZE,
-    lr: float = LR,
+    lr: float | None = LR,
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
     weights: str = AUTO_WEIGHTS,
@@ -68,6 +75,13 @@ def compare(
     device: str = typer.Option("cpu", help="cpu or cuda (training)."),
     threads: int = typer.Option(1, help="CPU threads for the latency measurement (stated in table.md)."),
     force: bool = typer.Option(False, help="Start over when --out holds trials made with other settings."),
+    task: str = TASK,
+    recipe: str | None = RECIPE,
+    monitor: str | None = MONITOR,
+    precision: str = PRECISION,
+    devices: int = DEVICES,
+    logger: str = LOGGER,
+    augment: bool = AUGMENT,
     config: Path | None = ConfigOption,
 ) -> None:
     """Train every strategy REPEATS times and write DIR/table.md and DIR/table.csv (test AUROC/AUPRC mean ±
@@ -76,9 +90,7 @@ def compare(
     names = [s.strip() for s in strategies.split(",") if s.strip()]
     comparison = plan_comparison(load_backbone(backbone, "none"), names, cuts, default_cut, repeats, threads)
     weights = weights_or_random(backbone, weights)
-    base = RunConfig(data=data, backbone=backbone, strategy=names[0], image_size=image_size, max_epochs=max_epochs,
-                     batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights,
-                     pool=pool, hidden=hidden, patience=patience, device=device)
+    base = RunConfig.from_options({**locals(), "strategy": names[0]})
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
     typer.echo(write_comparison_tables(out))
     typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")

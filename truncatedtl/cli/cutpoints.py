@@ -8,15 +8,20 @@ import typer
 
 from ..analysis.complexity import count_macs, count_params
 from ..backbones import load_backbone
-from ..strategies import HeadSpec, build
+from ..spec import resolve_spec
+from ..strategies import HeadSpec
+from ..tasks import get_task
 
 
 def cutpoint_rows(model: str, num_classes: int, image_size: int) -> list[dict]:
+    if image_size < 1:
+        raise ValueError(f"--image-size must be at least 1, got {image_size}")
     backbone = load_backbone(model)
     shape = backbone.input_shape(image_size)
     rows = []
     for point in backbone.cut_points:
-        net = build("ttl", backbone, point.index, HeadSpec(num_classes, image_size))
+        spec = resolve_spec(backbone, "ttl", point.index, HeadSpec(num_classes, image_size))
+        net = get_task(spec.task).build(spec, backbone)
         rows.append({"index": point.index, "name": point.name, "block": point.block, "block_end": point.block_end,
                      "channels": point.channels, "stride": point.stride, "params": count_params(net),
                      "macs": count_macs(net, shape)})

@@ -14,7 +14,9 @@ from torch import nn
 from ..analysis.complexity import profile as measure
 from ..backbones import load_backbone
 from ..deploy import run_metadata
-from ..strategies import HeadSpec, build
+from ..spec import resolve_spec
+from ..strategies import HeadSpec
+from ..tasks import get_task
 from ._common import ConfigOption
 
 
@@ -49,9 +51,9 @@ def target_network(target: str, strategy: str | None, cut: int | None, image_siz
     backbone = load_backbone(target, "none")
     strategy = strategy or ("ttl" if cut is not None else "ftl")
     size, classes = image_size or 224, num_classes or 2
-    model = build(strategy, backbone, cut, HeadSpec(classes, size))
-    about = {"model": target, "strategy": strategy, "cut": cut if cut is not None else backbone.last_cut,
-             "image_size": size, "num_classes": classes}
+    spec = resolve_spec(backbone, strategy, cut, HeadSpec(classes, size))
+    model = get_task(spec.task).build(spec, backbone)
+    about = {"model": target, "strategy": strategy, "cut": spec.cut, "image_size": size, "num_classes": classes}
     return model, backbone.input_shape(size), about
 
 

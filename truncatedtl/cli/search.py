@@ -11,18 +11,25 @@ from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
 from ._common import (
+    AUGMENT,
     AUTO_WEIGHTS,
     BACKBONE,
     BATCH_SIZE,
     DATA,
+    DEVICES,
     HIDDEN,
     IMAGE_SIZE,
     LIMIT,
+    LOGGER,
     LR,
     MAX_EPOCHS,
+    MONITOR,
     PATIENCE,
     POOL,
+    PRECISION,
+    RECIPE,
     SPLIT_SEED,
+    TASK,
     ConfigOption,
     weights_or_random,
 )
@@ -41,7 +48,7 @@ def search(
     image_size: int = IMAGE_SIZE,
     max_epochs: int = MAX_EPOCHS,
     batch_size: int = BATCH_SIZE,
-    lr: float = LR,
+    lr: float | None = LR,
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
     weights: str = AUTO_WEIGHTS,
@@ -54,14 +61,19 @@ def search(
     ray_address: str | None = typer.Option(None, help="ray: address of an existing cluster (default: a local "
                                                        "instance)."),
     force: bool = typer.Option(False, "--force", help="Start over in a directory made with another configuration."),
+    task: str = TASK,
+    recipe: str | None = RECIPE,
+    monitor: str | None = MONITOR,
+    precision: str = PRECISION,
+    devices: int = DEVICES,
+    logger: str = LOGGER,
+    augment: bool = AUGMENT,
     config: Path | None = ConfigOption,
 ) -> None:
     """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats), train FTL
     alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
     weights = weights_or_random(backbone, weights)
-    base = RunConfig(data=data, backbone=backbone, strategy=strategy, image_size=image_size, max_epochs=max_epochs,
-                     batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights, pool=pool,
-                     hidden=hidden, patience=patience, device=device)
+    base = RunConfig.from_options(locals())
     settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, radius=radius,
                               overlap_threshold=overlap_threshold, executor=executor, workers=workers,
                               ray_address=ray_address)

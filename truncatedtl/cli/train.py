@@ -6,28 +6,30 @@ from pathlib import Path
 
 import typer
 
-from ..engine import RunConfig, check_config, prepare, save_run
+from ..engine import LOGS, RunConfig, check_config, check_writable, prepare, save_run
 from ..engine import train as train_run
 from ._common import (
+    AUGMENT,
     BACKBONE,
     BATCH_SIZE,
     DATA,
+    DEVICES,
     HIDDEN,
     IMAGE_SIZE,
     LIMIT,
+    LOGGER,
     LR,
     MAX_EPOCHS,
+    MONITOR,
     PATIENCE,
     POOL,
+    PRECISION,
+    RECIPE,
     SPLIT_SEED,
+    TASK,
     ConfigOption,
     training_progress,
 )
-
-
-def check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"output directory {out} is not empty; choose another --out")
 
 
 def train(
@@ -39,7 +41,7 @@ def train(
     image_size: int = IMAGE_SIZE,
     max_epochs: int = MAX_EPOCHS,
     batch_size: int = BATCH_SIZE,
-    lr: float = LR,
+    lr: float | None = LR,
     seed: int = typer.Option(0, help="Training seed (head init, shuffling, augmentation)."),
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
@@ -48,21 +50,28 @@ def train(
     hidden: int = HIDDEN,
     patience: int = PATIENCE,
     device: str = typer.Option("cpu", help="cpu or cuda."),
+    task: str = TASK,
+    recipe: str | None = RECIPE,
+    monitor: str | None = MONITOR,
+    precision: str = PRECISION,
+    devices: int = DEVICES,
+    logger: str = LOGGER,
+    augment: bool = AUGMENT,
     config: Path | None = ConfigOption,
 ) -> None:
     """Train a model with STRATEGY and write result.json, config.json, the best checkpoint and metrics.csv."""
-    check_out(out)
-    run_config = RunConfig(data=data, backbone=backbone, strategy=strategy, cut=cut, image_size=image_size,
-                           max_epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed, split_seed=split_seed, limit=limit,
-                           weights=weights, pool=pool, hidden=hidden, patience=patience, device=device)
+    run_config = RunConfig.from_options(locals())
     check_config(run_config)
+    check_writable(out)
     prepared = prepare(run_config)
     with training_progress(f"{strategy} {backbone}") as progress:
-        run = train_run(run_config, prepared, progress)
-    save_run(run, out)
+        run = train_run(run_config, prepared, progress, log_dir=out / LOGS)
+    if not run.main:
+        return
     r = run.result
     typer.echo(f"{strategy} {backbone} cut {r['cut']}: {r['params'] / 1e6:.2f} M params, "
                f"{r['macs'] / 1e9:.3f} GMACs, {r['epochs']} epochs in {r['seconds']:.0f} s")
     typer.echo(f"val  AUROC {r['val']['auroc']:.4f}  AUPRC {r['val']['auprc']:.4f}")
     typer.echo(f"test AUROC {r['test']['auroc']:.4f}  AUPRC {r['test']['auprc']:.4f}")
+    save_run(run, out)
     typer.echo(f"run written to {out}")

@@ -2,7 +2,18 @@
 
 from .loop import FitResult, LoopConfig, TrainingError, evaluate, fit, predict
 from .metrics import scores
-from .run import Prepared, RunConfig, TrainedRun, check_config, load_run, prepare, save_run, train
+from .run import (
+           LOGS,
+           Prepared,
+           RunConfig,
+           TrainedRun,
+           check_config,
+           check_writable,
+           load_run,
+           prepare,
+           save_run,
+           train,
+)
 
-__all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "check_config", "evaluate", "fit",
+__all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "LOGS", "check_config", "check_writable", "evaluate", "fit",
            "load_run", "predict", "prepare", "save_run", "scores", "train"]

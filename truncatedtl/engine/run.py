@@ -29,6 +29,22 @@ from .recipes import Recipe, get_recipe
 from .tracking import trackers
 
 CHECKPOINT = "model.safetensors"
+# Trackers' files (TensorBoard events) inside a run directory, written while it trains.
+LOGS = "logs"
+
+
+def check_writable(out: Path) -> None:
+    """A run directory must be new (or hold only its trackers' logs) and creatable: say so before training."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(p.name != LOGS for p in out.iterdir())):
+        raise FileExistsError(f"output directory {out} is not empty; choose another --out")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise FileExistsError(f"--out {out}: {parent} is a file, so the directory cannot be created")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {out}: {parent} is not writable; choose another --out")
 
 
 @dataclass(frozen=True)
@@ -247,8 +263,7 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     from safetensors.torch import save_file
 
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"output directory {out} is not empty; choose another --out")
+    check_writable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-"))
     try:
@@ -259,6 +274,8 @@ def save_run(run: TrainedRun, out: Path) -> Path:
             writer = csv.DictWriter(handle, fieldnames=list(run.history[0]))
             writer.writeheader()
             writer.writerows(run.history)
+        if (out / LOGS).is_dir():
+            os.replace(out / LOGS, staging / LOGS)
         if out.exists():
             out.rmdir()
         os.replace(staging, out)
