@@ -18,7 +18,7 @@ def test_train_writes_the_run_directory(run_cli, tmp_path):
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     for key in ("strategy", "backbone", "cut", "params", "macs", "epochs", "seconds"):
         assert key in result
-    assert set(result["val"]) == set(result["test"]) == {"auroc", "auprc"}
+    assert set(result["val"]) == set(result["test"]) == {"auroc", "auprc", "loss"}
     assert isinstance(result["params"], int) and isinstance(result["macs"], int)
     assert "test AUROC" in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())

@@ -3,9 +3,8 @@ then each trained model's cost measured into its own trial record, so the table 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -14,26 +13,10 @@ from .backbones import Backbone
 from .engine import RunConfig, prepare
 from .engine.run import trial_cost
 from .files import write_json
-from .search import Trial, TrialStore, run_trials
+from .report.comparison import COMPARISON_FILE, Comparison
+from .search import TrialStore, run_trials
 from .search.store import STORE_CONFIG
 from .strategies import get_strategy
-
-COMPARISON_FILE = "compare.json"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """What a comparison trains: ``strategies`` in table order, each at its cut point (``cuts``; the full
-    network for strategies without one), ``repeats`` models each with seeds 0..repeats-1; latency measured
-    on CPU with ``threads`` threads (and on the GPU when there is one)."""
-
-    strategies: tuple[str, ...]
-    cuts: dict[str, int]
-    repeats: int
-    threads: int = 1
-
-    def trials(self) -> list[Trial]:
-        return [Trial(s, self.cuts[s], seed) for s in self.strategies for seed in range(self.repeats)]
 
 
 def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, int], default_cut: int | None,
@@ -104,18 +87,3 @@ def _needs_cost(record: dict, threads: int) -> bool:
     cost = record.get("cost")
     return (cost is None or cost["cpu"]["threads"] != threads
             or (cost["gpu"] is None and torch.cuda.is_available()))
-
-
-def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
-    """The comparison a directory holds and its trial records in table order; says which are missing."""
-    directory = Path(directory)
-    spec = json.loads((directory / COMPARISON_FILE).read_text())
-    keys = spec.pop("trials")
-    comparison = Comparison(**{**spec, "strategies": tuple(spec["strategies"])})
-    paths = [directory / "trials" / f"{key}.json" for key in keys]
-    missing = [p.stem for p in paths if not p.is_file()]
-    if missing:
-        raise FileNotFoundError(f"{directory}: {len(missing)} of {len(keys)} trials are not finished "
-                                f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); run the same "
-                                f"ttl compare command again to finish them")
-    return comparison, [json.loads(p.read_text()) for p in paths]

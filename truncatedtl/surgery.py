@@ -44,14 +44,17 @@ class Network(nn.Module):
     """``body`` (stem + units, one per cut point, in order) → optional ``neck`` → ``head``.
 
     ``body[k]`` produces the features at cut point k, so hooks on it capture them. What a strategy leaves
-    out above the cut is simply absent: not in ``parameters()``, not in the state dict.
+    out above the cut is simply absent: not in ``parameters()``, not in the state dict. ``fresh``: names of
+    the parts with new (randomly initialised) weights; the rest comes from the backbone.
     """
 
-    def __init__(self, body: nn.Sequential, head: Head, neck: nn.Module | None = None) -> None:
+    def __init__(self, body: nn.Sequential, head: Head, neck: nn.Module | None = None,
+                 fresh: tuple[str, ...] = ("head",)) -> None:
         super().__init__()
         self.body = body
         self.neck = neck
         self.head = head
+        self.fresh = fresh
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.body(x)
@@ -72,10 +75,11 @@ def feature_shape(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int,
 
 
 def attach_head(body: nn.Sequential, neck: nn.Module | None, channels: int, num_classes: int, *,
-                pool: bool, spatial_dims: int, input_shape: tuple[int, ...], hidden: int = 0) -> Network:
+                pool: bool, spatial_dims: int, input_shape: tuple[int, ...], hidden: int = 0,
+                fresh: tuple[str, ...] = ("head",)) -> Network:
     """Put a new head on ``body`` (+ ``neck``); without pooling the head's size follows the feature map."""
     shape = None
     if not pool:
         shape = feature_shape(nn.Sequential(body, neck) if neck is not None else body, input_shape)
     head = Head(channels, num_classes, pool=pool, spatial_dims=spatial_dims, feature_shape=shape, hidden=hidden)
-    return Network(body, head, neck)
+    return Network(body, head, neck, fresh)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..compare import COMPARISON_FILE
-from ..report.comparison import write_comparison_tables
+from ..report.comparison import COMPARISON_FILE, write_comparison_tables
 from ..report.search import SEARCH_MARKER, summary_lines, write_search_report
 
 

@@ -1,7 +1,8 @@
 """Loop callbacks: what happens at the end of each epoch besides training (keeping the best weights, logging).
 
 The loop calls ``on_epoch_end(epoch, model, row)`` with the epoch's row of history (train loss, validation
-scores, LR); callbacks never drive the loop."""
+scores, LR); callbacks never drive the loop. The final record goes to the trackers after the test split
+(``tracking.log_record``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from ..tasks._base import Monitor
 
 class Callback:
     def on_epoch_end(self, epoch: int, model: nn.Module, row: dict) -> None:
-        pass
-
-    def on_fit_end(self, history: list[dict]) -> None:
         pass
 
 
@@ -45,7 +43,3 @@ class LoggerCallback(Callback):
     def on_epoch_end(self, epoch: int, model: nn.Module, row: dict) -> None:
         for logger in self.loggers:
             logger.log_metrics({k: v for k, v in row.items() if k != "epoch"}, step=epoch)
-
-    def on_fit_end(self, history: list[dict]) -> None:
-        for logger in self.loggers:
-            logger.save()

@@ -163,8 +163,6 @@ def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader
         recipe.step(scheduler, val_scores[monitor.name])
         if recipe.stop(optimizer, config.min_lr):
             break
-    for callback in callbacks:
-        callback.on_fit_end(history)
     if not all(torch.isfinite(t).all() for t in best.state.values() if t.is_floating_point()):
         raise TrainingError("the best weights hold non-finite values; lower the learning rate (--lr)")
     return FitResult(best.epoch, best.scores, len(history), history, best.state)

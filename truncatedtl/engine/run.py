@@ -20,13 +20,14 @@ from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
 from ..data import DataError, DataSplits, ImageDataset, load_data, preprocess
 from ..files import write_json
+from ..record import TrialRecord
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
 from ..tasks import get_task
 from .callbacks import LoggerCallback
 from .loop import PRECISIONS, LoopConfig, evaluate, fit, make_fabric
 from .recipes import Recipe, get_recipe
-from .tracking import trackers
+from .tracking import log_record, trackers
 
 CHECKPOINT = "model.safetensors"
 # Trackers' files (TensorBoard events) inside a run directory, written while it trains.
@@ -58,7 +59,7 @@ class RunConfig:
     image_size: int = 224
     max_epochs: int = 100
     batch_size: int = 64
-    lr: float = 1e-4
+    lr: float | None = None
     seed: int = 0
     split_seed: int = 0
     limit: int | None = None
@@ -236,25 +237,24 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     loaders = {s: prepared.loader(s, config) for s in ("train", "val", "test")}
     if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
         torch.manual_seed(config.seed + fabric.global_rank)
-    callbacks = [LoggerCallback(trackers(config, log_dir))] if log_dir is not None and fabric.is_global_zero else []
+    loggers = trackers(config, log_dir) if log_dir is not None and fabric.is_global_zero else []
+    callbacks = [LoggerCallback(loggers)] if loggers else []
     fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.task, loop, progress,
                  task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
     test = evaluate(model, fabric.setup_dataloaders(loaders["test"]), data.task, task=task, fabric=fabric)
     input_shape = backbone.input_shape(config.image_size)
     model = model.to(memory_format=torch.contiguous_format)
-    result = {
-        "strategy": config.strategy, "backbone": config.backbone, "cut": spec.cut,
-        "params": count_params(model), "macs": count_macs(model.cpu(), input_shape),
-        "epochs": fitted.epochs, "best_epoch": fitted.best_epoch,
-        "seconds": round(time.perf_counter() - start, 3),
-        "val": fitted.best_val, "test": test,
-        "seed": config.seed, "image_size": config.image_size, "weights": config.weights,
-        "data": config.data, "task": data.task, "classes": data.classes,
-        "samples": {s: len(v) for s, v in data.splits().items()}, "notes": data.notes,
-        "recipe": recipe.name, "lr": lr, "monitor": loop.monitor or recipe.monitor,
-    }
-    return TrainedRun(config, result, fitted.history, fitted.best_state, fabric.is_global_zero)
+    record = TrialRecord(
+        strategy=config.strategy, backbone=config.backbone, cut=spec.cut,
+        params=count_params(model), macs=count_macs(model.cpu(), input_shape),
+        epochs=fitted.epochs, best_epoch=fitted.best_epoch, seconds=round(time.perf_counter() - start, 3),
+        val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
+        data=config.data, task=data.task, classes=data.classes,
+        samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
+        recipe=recipe.name, lr=lr, monitor=loop.monitor or recipe.monitor)
+    log_record(loggers, record.to_dict())
+    return TrainedRun(config, record.to_dict(), fitted.history, fitted.best_state, fabric.is_global_zero)
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:

@@ -2,7 +2,8 @@
 
 ``csv`` is always written (``metrics.csv`` in the run directory); ``tensorboard`` writes event files under
 ``<log dir>/tensorboard``; ``mlflow`` logs to ``$MLFLOW_TRACKING_URI`` or a local ``./mlruns`` file store
-(optional extra ``truncatedtl[track]``). Both are Lightning loggers."""
+(optional extra ``truncatedtl[track]``). Both are Lightning loggers; each gets the run's options as
+hyperparameters, every epoch's row, and the final record's scores (``final/<split>_<score>``)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,20 @@ def trackers(config, log_dir: Path) -> list:
                 from lightning.pytorch.loggers import MLFlowLogger
             except ImportError as err:
                 raise ValueError("--logger mlflow needs MLflow: pip install 'truncatedtl[track]'") from err
-            uri = os.environ.get("MLFLOW_TRACKING_URI", f"file:{Path('mlruns').resolve()}")
+            uri = os.environ.get("MLFLOW_TRACKING_URI")
+            if uri is None:  # the local file store; newer MLflow wants this said explicitly
+                uri = f"file:{Path('mlruns').resolve()}"
+                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
             loggers.append(MLFlowLogger(experiment_name="truncatedtl", run_name=Path(log_dir).name,
                                         tracking_uri=uri))
     for logger in loggers:
         logger.log_hyperparams({k: v for k, v in vars(config).items() if v is not None})
     return loggers
+
+
+def log_record(loggers: list, record: dict) -> None:
+    """The final record's scores, once, then the loggers are closed."""
+    scores = {f"final/{split}_{k}": v for split in ("val", "test") for k, v in (record.get(split) or {}).items()}
+    for logger in loggers:
+        logger.log_metrics(scores, step=record["epochs"])
+        logger.finalize("success")

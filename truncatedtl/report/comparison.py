@@ -9,12 +9,47 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..compare import Comparison, read_comparison
 from ..files import write_text
+from ..record import Trial, mean_std
+
+COMPARISON_FILE = "compare.json"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a comparison trains: ``strategies`` in table order, each at its cut point (``cuts``; the full
+    network for strategies without one), ``repeats`` models each with seeds 0..repeats-1; latency measured
+    on CPU with ``threads`` threads (and on the GPU when there is one)."""
+
+    strategies: tuple[str, ...]
+    cuts: dict[str, int]
+    repeats: int
+    threads: int = 1
+
+    def trials(self) -> list[Trial]:
+        return [Trial(s, self.cuts[s], seed) for s in self.strategies for seed in range(self.repeats)]
+
+
+def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
+    """The comparison a directory holds and its trial records in table order; says which are missing."""
+    directory = Path(directory)
+    spec = json.loads((directory / COMPARISON_FILE).read_text())
+    keys = spec.pop("trials")
+    comparison = Comparison(**{**spec, "strategies": tuple(spec["strategies"])})
+    paths = [directory / "trials" / f"{key}.json" for key in keys]
+    missing = [p.stem for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{directory}: {len(missing)} of {len(keys)} trials are not finished "
+                                f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); run the same "
+                                f"ttl compare command again to finish them")
+    return comparison, [json.loads(p.read_text()) for p in paths]
+
 
 COLUMNS = ("strategy", "cut", "auroc_mean", "auroc_std", "auprc_mean", "auprc_std", "params", "macs", "cpu_ms",
            "gpu_ms")
@@ -29,13 +64,13 @@ def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
     rows = []
     for strategy in comparison.strategies:
         runs = [r for r in records if r["strategy"] == strategy]
-        auroc = [r["test"]["auroc"] for r in runs]
-        auprc = [r["test"]["auprc"] for r in runs]
+        auroc = mean_std([r["test"]["auroc"] for r in runs])
+        auprc = mean_std([r["test"]["auprc"] for r in runs])
         gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
         rows.append({
             "strategy": strategy, "cut": runs[0]["cut"],
-            "auroc_mean": float(np.mean(auroc)), "auroc_std": float(np.std(auroc)),
-            "auprc_mean": float(np.mean(auprc)), "auprc_std": float(np.std(auprc)),
+            "auroc_mean": auroc["mean"], "auroc_std": auroc["std"],
+            "auprc_mean": auprc["mean"], "auprc_std": auprc["std"],
             "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
             "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
             "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
@@ -61,7 +96,8 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
     settings = (f"{comparison.repeats} repeat(s) per strategy (training seeds {seeds}, split seed "
                 f"{config['split_seed']}); test split; mean ± population std over the repeats. Image "
                 f"{config['image_size']}², weights {config['weights']}, {samples}, at most {config['max_epochs']} "
-                f"epochs, batch {config['batch_size']}, LR {config['lr']:g}, trained on {config['device']}.")
+                f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
+                f"({records[0]['recipe']}), trained on {config['device']}.")
     latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "
                f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
                + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))

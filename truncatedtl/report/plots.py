@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from ..analysis.svcca import mean_coefficient
 from ..analysis.transferability import Transferability
 from ..files import atomic_path
+from ..record import mean_std
 
 FINETUNED, PRETRAINED, RANDOM = "tab:blue", "tab:orange", "0.55"
 FIGURES = {"cuts": "svcca_cuts.png", "blocks": "svcca_blocks.png", "pairs": "svcca_block_pairs.png"}
@@ -49,8 +50,9 @@ def auprc_by_cut(directories: Sequence[Path], strategy: str = "ttl") -> AuprcCur
     if not scores:
         return None
     cuts = tuple(sorted(scores))
-    return AuprcCurve(strategy, cuts, tuple(float(np.mean(scores[c])) for c in cuts),
-                      tuple(float(np.std(scores[c])) for c in cuts), tuple(len(scores[c]) for c in cuts))
+    summary = [mean_std(scores[c]) for c in cuts]
+    return AuprcCurve(strategy, cuts, tuple(s["mean"] for s in summary), tuple(s["std"] for s in summary),
+                      tuple(len(scores[c]) for c in cuts))
 
 
 def _save(figure: Figure, path: Path) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_path, write_json, write_text
+from ..record import mean_std
 
 REPORT_FILES = ("report.json", "report.md", "auprc_by_cut.png")
 SEARCH_MARKER = "records/search.json"
@@ -23,11 +24,6 @@ def _read(path: Path) -> dict:
         raise FileNotFoundError(f"{path.parent.parent} is not a finished search directory: {path.name} is missing "
                                 f"(run ttl search again to complete it)")
     return json.loads(path.read_text())
-
-
-def mean_std(values: list[float]) -> dict[str, float]:
-    """``{"mean", "std"}`` of one score over the repeats (population std: 0 for one repeat)."""
-    return {"mean": float(np.mean(values)), "std": float(np.std(values))}
 
 
 def _summary(records: list[dict], cost: dict) -> dict:
@@ -65,8 +61,9 @@ def build_search_report(out: Path) -> dict:
         "data": base["data"], "chosen_cut": search["chosen_cut"], "reason": search["reason"],
         "trials": len(trials), "repeats": settings["repeats"], "seeds": list(range(settings["repeats"])),
         "train_seconds": round(sum(r["seconds"] for r in trials.values()), 1),
-        "settings": {k: base[k] for k in ("image_size", "max_epochs", "batch_size", "lr", "limit", "weights",
-                                          "split_seed", "device")},
+        "settings": {**{k: base[k] for k in ("image_size", "max_epochs", "batch_size", "limit", "weights",
+                                             "split_seed", "device")},
+                     **{k: trials[search["ftl_trials"][0]][k] for k in ("lr", "recipe")}},
         "chosen": chosen, "ftl": ftl,
         "ratios": {"params": chosen["params"] / ftl["params"], "macs": chosen["macs"] / ftl["macs"],
                    "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
-from ..report.search import mean_std
+from ..record import mean_std
 from .store import Trial, TrialStore
 
 FTL = "ftl"

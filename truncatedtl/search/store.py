@@ -6,26 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from ..engine import RunConfig, TrainedRun
 from ..files import atomic_path, write_json
+from ..record import Trial, TrialRecord
 
 STORE_CONFIG = "store.json"
-
-
-@dataclass(frozen=True, order=True)
-class Trial:
-    """One model to train: a strategy at a cut point with one seed (repeat)."""
-
-    strategy: str
-    cut: int
-    seed: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.strategy}-k{self.cut:03d}-s{self.seed}"
 
 
 def config_hash(values: dict) -> str:
@@ -68,8 +56,8 @@ class TrialStore:
         checkpoint = self.checkpoints_dir / f"{trial.key}.safetensors"
         with atomic_path(checkpoint) as tmp:
             save_file({k: v.contiguous() for k, v in run.state.items()}, str(tmp))
-        record = {**run.result, "trial": trial.key, "config": asdict(run.config), "history": run.history,
-                  "checkpoint": str(checkpoint.relative_to(self.root))}
+        record = TrialRecord(**run.result, trial=trial.key, config=asdict(run.config), history=run.history,
+                             checkpoint=str(checkpoint.relative_to(self.root))).to_dict()
         write_json(self.path(trial), record)
         return record
 

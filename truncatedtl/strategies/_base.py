@@ -56,9 +56,22 @@ class Strategy:
     def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
         raise NotImplementedError
 
-    def plan(self, model: Network, lr: float) -> TrainingPlan:
+    def plan(self, model: nn.Module, lr: float) -> TrainingPlan:
         """Default: everything trained at one learning rate."""
-        return TrainingPlan([{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}])
+        return TrainingPlan(param_groups(model, lr))
+
+
+def param_groups(model: nn.Module, lr: float, select=lambda name: True) -> list[dict]:
+    """The trainable parameters ``select`` accepts (by name), at ``lr``, in two groups: ``pretrained`` (weights
+    from the backbone) and fresh (``model.fresh``), so that a recipe can treat them apart. A DDP/DataParallel
+    wrapper is looked through."""
+    model = getattr(model, "module", model)
+    fresh = tuple(f"{name}." for name in model.fresh)
+    groups: dict[bool, list] = {True: [], False: []}
+    for name, param in model.named_parameters():
+        if param.requires_grad and select(name):
+            groups[not name.startswith(fresh)].append(param)
+    return [{"params": params, "lr": lr, "pretrained": pretrained} for pretrained, params in groups.items() if params]
 
 
 def full_network(backbone: Backbone, head: HeadSpec) -> Network:
@@ -68,7 +81,7 @@ def full_network(backbone: Backbone, head: HeadSpec) -> Network:
 
 
 def _with_head(backbone: Backbone, body: nn.Sequential, neck: nn.Module | None, channels: int,
-               head: HeadSpec) -> Network:
+               head: HeadSpec, fresh: tuple[str, ...] = ("head",)) -> Network:
     input_shape = backbone.input_shape(head.image_size)
-    return attach_head(body, neck, channels, head.num_classes, pool=head.pool,
-                       spatial_dims=backbone.spatial_dims, input_shape=input_shape, hidden=head.hidden)
+    return attach_head(body, neck, channels, head.num_classes, pool=head.pool, spatial_dims=backbone.spatial_dims,
+                       input_shape=input_shape, hidden=head.hidden, fresh=fresh)

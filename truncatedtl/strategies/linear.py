@@ -2,7 +2,7 @@
 
 from ..backbones import Backbone
 from ..surgery import Network
-from ._base import HeadSpec, Strategy, TrainingPlan, full_network
+from ._base import HeadSpec, Strategy, TrainingPlan, full_network, param_groups
 
 
 class LinearProbe(Strategy):
@@ -14,4 +14,4 @@ class LinearProbe(Strategy):
 
     def plan(self, model: Network, lr: float) -> TrainingPlan:
         frozen = [m for m in (model.body, model.neck) if m is not None]
-        return TrainingPlan([{"params": list(model.head.parameters()), "lr": lr}], frozen=frozen)
+        return TrainingPlan(param_groups(model, lr, lambda name: name.startswith("head.")), frozen=frozen)

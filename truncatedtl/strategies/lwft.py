@@ -16,7 +16,7 @@ class LayerWiseNetwork(Network):
     """The full network, knowing the cut point up to which it stays frozen (``frozen_cut``)."""
 
     def __init__(self, network: Network, frozen_cut: int) -> None:
-        super().__init__(network.body, network.head, network.neck)
+        super().__init__(network.body, network.head, network.neck, network.fresh)
         self.frozen_cut = frozen_cut
 
 
@@ -42,4 +42,5 @@ class LayerWise(Strategy):
             raise ValueError(f"lwft at cut {cut} finetunes nothing but the head (that is the linear strategy); "
                              f"choose a --cut below {cut}")
         frozen: list[nn.Module] = list(model.body[: cut + 1])
-        return TrainingPlan([{"params": head, "lr": lr}, {"params": top, "lr": lr * LOWER_LR_FACTOR}], frozen=frozen)
+        return TrainingPlan([{"params": head, "lr": lr, "pretrained": False},
+                             {"params": top, "lr": lr * LOWER_LR_FACTOR, "pretrained": True}], frozen=frozen)

@@ -18,4 +18,5 @@ class TransFusion(Strategy):
         halved, neck = backbone.family.halve(backbone, cut)
         body = nn.Sequential(*backbone.body(cut), *halved)
         channels = out_channels(neck) if neck is not None else out_channels(body[-1])
-        return _with_head(backbone, body, neck, channels, head)
+        fresh = ("head", *(f"body.{i}" for i in range(cut + 1, len(body))), *(("neck",) if neck is not None else ()))
+        return _with_head(backbone, body, neck, channels, head, fresh)

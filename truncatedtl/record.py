@@ -1,0 +1,73 @@
+"""The trial record: what one trained model's JSON holds, written by train, compare and search alike, and the
+one aggregation of repeats used by every table and plot (mean ± population std).
+
+Records are plain JSON on disk; :class:`TrialRecord` is their typed form (``to_dict`` / ``from_dict``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+
+@dataclass(frozen=True, order=True)
+class Trial:
+    """One model to train: a strategy at a cut point with one seed (repeat)."""
+
+    strategy: str
+    cut: int
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.strategy}-k{self.cut:03d}-s{self.seed}"
+
+
+@dataclass
+class TrialRecord:
+    """One trained model: what it is (strategy, backbone, resolved cut, cost), how it was trained, its best
+    validation scores and, where the test split was read, its test scores. ``trial``, ``config``, ``history``,
+    ``checkpoint`` and ``cost`` are added by the trial store."""
+
+    strategy: str
+    backbone: str
+    cut: int
+    params: int
+    macs: int
+    epochs: int
+    best_epoch: int
+    seconds: float
+    val: dict[str, float]
+    test: dict[str, float] | None
+    seed: int
+    image_size: int
+    weights: str
+    data: str
+    task: str
+    classes: list[str]
+    samples: dict[str, int]
+    notes: list[str]
+    recipe: str
+    lr: float
+    monitor: str
+    trial: str | None = None
+    config: dict | None = None
+    history: list[dict] | None = None
+    checkpoint: str | None = None
+    cost: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "test"}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrialRecord:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"not a trial record: unknown keys {', '.join(unknown)}")
+        return cls(**values)
+
+
+def mean_std(values: list[float]) -> dict[str, float]:
+    """``{"mean", "std"}`` of one score over the repeats (population std: 0 for one repeat)."""
+    return {"mean": float(np.mean(values)), "std": float(np.std(values))}
