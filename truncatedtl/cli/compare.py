@@ -11,6 +11,11 @@ from ..compare import plan_comparison, run_comparison
 from ..engine import RunConfig
 from ..report.comparison import write_comparison_tables
 from ._common import (
+    ALLOW_MISSING_CLASSES,
+    CACHE,
+    DEDUPE,
+    INTENSITY,
+    NUM_WORKERS,
     AUTO_WEIGHTS,
     BACKBONE,
     BATCH_SIZE,
@@ -61,6 +66,11 @@ def compare(
     lr: float = LR,
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
+    num_workers: int = NUM_WORKERS,
+    cache: str = CACHE,
+    intensity: str = INTENSITY,
+    allow_missing_classes: bool = ALLOW_MISSING_CLASSES,
+    dedupe: bool = DEDUPE,
     weights: str = AUTO_WEIGHTS,
     patience: int = PATIENCE,
     pool: bool = POOL,
@@ -78,7 +88,9 @@ def compare(
     weights = weights_or_random(backbone, weights)
     base = RunConfig(data=data, backbone=backbone, strategy=names[0], image_size=image_size, max_epochs=max_epochs,
                      batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights,
-                     pool=pool, hidden=hidden, patience=patience, device=device)
+                     pool=pool, hidden=hidden, patience=patience, device=device,
+                     num_workers=num_workers, cache=cache, intensity=intensity,
+                     allow_missing_classes=allow_missing_classes, dedupe=dedupe)
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
     typer.echo(write_comparison_tables(out))
     typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")

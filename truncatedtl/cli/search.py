@@ -11,6 +11,11 @@ from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
 from ._common import (
+    ALLOW_MISSING_CLASSES,
+    CACHE,
+    DEDUPE,
+    INTENSITY,
+    NUM_WORKERS,
     AUTO_WEIGHTS,
     BACKBONE,
     BATCH_SIZE,
@@ -44,6 +49,11 @@ def search(
     lr: float = LR,
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
+    num_workers: int = NUM_WORKERS,
+    cache: str = CACHE,
+    intensity: str = INTENSITY,
+    allow_missing_classes: bool = ALLOW_MISSING_CLASSES,
+    dedupe: bool = DEDUPE,
     weights: str = AUTO_WEIGHTS,
     pool: bool = POOL,
     hidden: int = HIDDEN,
@@ -61,7 +71,9 @@ def search(
     weights = weights_or_random(backbone, weights)
     base = RunConfig(data=data, backbone=backbone, strategy=strategy, image_size=image_size, max_epochs=max_epochs,
                      batch_size=batch_size, lr=lr, split_seed=split_seed, limit=limit, weights=weights, pool=pool,
-                     hidden=hidden, patience=patience, device=device)
+                     hidden=hidden, patience=patience, device=device,
+                     num_workers=num_workers, cache=cache, intensity=intensity,
+                     allow_missing_classes=allow_missing_classes, dedupe=dedupe)
     settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, radius=radius,
                               overlap_threshold=overlap_threshold, executor=executor, workers=workers,
                               ray_address=ray_address)

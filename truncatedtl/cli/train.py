@@ -9,6 +9,11 @@ import typer
 from ..engine import RunConfig, check_config, prepare, save_run
 from ..engine import train as train_run
 from ._common import (
+    ALLOW_MISSING_CLASSES,
+    CACHE,
+    DEDUPE,
+    INTENSITY,
+    NUM_WORKERS,
     BACKBONE,
     BATCH_SIZE,
     DATA,
@@ -43,6 +48,11 @@ def train(
     seed: int = typer.Option(0, help="Training seed (head init, shuffling, augmentation)."),
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
+    num_workers: int = NUM_WORKERS,
+    cache: str = CACHE,
+    intensity: str = INTENSITY,
+    allow_missing_classes: bool = ALLOW_MISSING_CLASSES,
+    dedupe: bool = DEDUPE,
     weights: str = typer.Option("pretrained", help="'pretrained', 'none' or a .safetensors/.pth file."),
     pool: bool = POOL,
     hidden: int = HIDDEN,
@@ -54,7 +64,9 @@ def train(
     check_out(out)
     run_config = RunConfig(data=data, backbone=backbone, strategy=strategy, cut=cut, image_size=image_size,
                            max_epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed, split_seed=split_seed, limit=limit,
-                           weights=weights, pool=pool, hidden=hidden, patience=patience, device=device)
+                           weights=weights, pool=pool, hidden=hidden, patience=patience, device=device,
+                           num_workers=num_workers, cache=cache, intensity=intensity,
+                           allow_missing_classes=allow_missing_classes, dedupe=dedupe)
     check_config(run_config)
     prepared = prepare(run_config)
     with training_progress(f"{strategy} {backbone}") as progress:

@@ -11,7 +11,7 @@ from typing import TextIO
 import numpy as np
 import torch
 
-from ..data import ImageDataset, Samples, preprocess
+from ..data import ImageDataset, Preprocessing, Samples
 from ..engine.metrics import probabilities
 from .export import FORMATS
 from .files import atomic_path
@@ -45,11 +45,11 @@ class Predictions:
 
 
 def model_inputs(samples: Samples, metadata: Metadata) -> np.ndarray:
-    """Float32 (N, C, *spatial) inputs: :func:`~truncatedtl.data.preprocess` then the normalisation of
-    :class:`~truncatedtl.data.ImageDataset` in evaluation mode, exactly as a run's test split is fed."""
-    images = preprocess(samples, metadata.image_size, metadata.spatial_dims)
-    dataset = ImageDataset(images, samples.labels, tuple(metadata.mean), tuple(metadata.std), train=False,
-                           in_chans=metadata.in_chans)
+    """Float32 (N, C, *spatial) inputs from :class:`~truncatedtl.data.ImageDataset` in evaluation mode, with the
+    run's intensity policy: exactly as a run's test split is fed."""
+    prep = Preprocessing(metadata.image_size, metadata.spatial_dims, tuple(metadata.mean), tuple(metadata.std),
+                         metadata.in_chans, metadata.intensity)
+    dataset = ImageDataset(samples, prep, train=False)
     return torch.stack([dataset[i][0] for i in range(len(dataset))]).numpy()
 
 

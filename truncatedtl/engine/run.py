@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+import weakref
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from torch.utils.data import DataLoader
 
 from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
-from ..data import DataSplits, ImageDataset, load_data, preprocess
+from ..data import DataSplits, ImageDataset, Preprocessing, build_cache, check_data_options, load_data
 from ..strategies import HeadSpec, build, get_strategy
 from ..surgery import Network
 from .loop import LoopConfig, evaluate, fit
@@ -44,6 +45,11 @@ class RunConfig:
     hidden: int = 0
     patience: int = 3
     device: str = "cpu"
+    num_workers: int = 0
+    cache: str = "auto"
+    intensity: str = "dtype"
+    allow_missing_classes: bool = False
+    dedupe: bool = False
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
@@ -56,36 +62,55 @@ class RunConfig:
 
 @dataclass
 class Prepared:
-    """Data and backbone loaded once, shared by every run of a comparison or search."""
+    """Data and backbone loaded once, shared by every run of a comparison or search, with the caches of
+    preprocessed items (disk caches in ``cache_dir``; a temporary folder, removed with this object, if
+    ``None``)."""
 
     data: DataSplits
     backbone: Backbone
-    images: dict[tuple[str, int], torch.Tensor] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    caches: dict[tuple, object] = field(default_factory=dict, repr=False)
 
-    def tensors(self, split: str, image_size: int) -> torch.Tensor:
-        key = (split, image_size)
-        if key not in self.images:
-            self.images[key] = preprocess(self.data.splits()[split], image_size, self.data.spatial_dims)
-        return self.images[key]
+    def __getstate__(self) -> dict:
+        """Caches stay in their process (a disk cache is reopened by path, so it is still shared)."""
+        return {**self.__dict__, "caches": {}}
+
+    def _cache_folder(self) -> Path:
+        if self.cache_dir is None:
+            self.cache_dir = Path(tempfile.mkdtemp(prefix="ttl-cache-"))
+            weakref.finalize(self, shutil.rmtree, self.cache_dir, True)
+        return self.cache_dir
+
+    def dataset(self, split: str, config: RunConfig) -> ImageDataset:
+        prep = Preprocessing(config.image_size, self.data.spatial_dims, self.backbone.mean, self.backbone.std,
+                             self.backbone.in_chans, config.intensity)
+        samples = self.data.splits()[split]
+        key = (split, config.image_size, config.intensity, config.cache)
+        if key not in self.caches:
+            self.caches[key] = build_cache(config.cache, samples, prep, self._cache_folder)
+        return ImageDataset(samples, prep, train=split == "train", cache=self.caches[key])
 
     def loader(self, split: str, config: RunConfig) -> DataLoader:
-        train = split == "train"
-        dataset = ImageDataset(self.tensors(split, config.image_size), self.data.splits()[split].labels,
-                               self.backbone.mean, self.backbone.std, train=train,
-                               in_chans=self.backbone.in_chans)
         generator = torch.Generator().manual_seed(config.seed)
-        return DataLoader(dataset, batch_size=config.batch_size, shuffle=train, generator=generator)
+        workers = config.num_workers
+        return DataLoader(self.dataset(split, config), batch_size=config.batch_size, shuffle=split == "train",
+                          generator=generator, num_workers=workers, persistent_workers=workers > 0)
 
 
 def check_config(config: RunConfig) -> None:
-    """Fail early on an unknown backbone or strategy, or a cut point out of range (no weights loaded)."""
+    """Fail early on an unknown backbone or strategy, a cut point out of range (no weights loaded), or a bad
+    data option."""
+    check_data_options(config.limit, config.num_workers, config.cache, config.intensity)
     get_strategy(config.strategy).resolve_cut(load_backbone(config.backbone, "none"), config.cut)
 
 
-def prepare(config: RunConfig) -> Prepared:
-    """Load and check the data (split with ``split_seed``) and the backbone with its weights."""
-    data = load_data(config.data, seed=config.split_seed, limit=config.limit)
-    return Prepared(data, load_backbone(config.backbone, config.weights))
+def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
+    """Load and check the data (split with ``split_seed``) and the backbone with its weights; disk caches go to
+    ``cache_dir`` (kept, so later runs reuse them) or a temporary folder."""
+    check_data_options(config.limit, config.num_workers, config.cache, config.intensity)
+    data = load_data(config.data, seed=config.split_seed, limit=config.limit,
+                     allow_missing_classes=config.allow_missing_classes, dedupe=config.dedupe)
+    return Prepared(data, load_backbone(config.backbone, config.weights), cache_dir)
 
 
 def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> Network:
