@@ -56,7 +56,8 @@ def _pil(path: Path) -> Pixels:
         pixels = np.asarray(image)
         if image.mode == "I":  # 16-bit images PIL widened to int32: back to their stored type
             tags = getattr(image, "tag_v2", {})
-            bits, kind = tags.get(_BITS, 16 if image.format == "PNG" else 32), tags.get(_FORMAT, 1)
+            bits, kind = (np.ravel(tags.get(tag, default))[0] for tag, default in
+                          ((_BITS, 16 if image.format == "PNG" else 32), (_FORMAT, 1)))
             if bits == 16:
                 pixels = pixels.astype(np.int16 if kind == 2 else np.uint16)
     return Pixels(pixels, dtype_range(pixels.dtype))
