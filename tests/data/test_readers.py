@@ -9,6 +9,7 @@ from tests.conftest import write_png
 from truncatedtl.data import DataError, Samples, load_data, pixels_of
 from truncatedtl.data.transforms import preprocess
 
+
 def images(samples: Samples, size: int, dims: int):
     """Every item of ``samples`` preprocessed, uint8 (N, C, *spatial)."""
     import torch

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.conftest import write_png
-from truncatedtl.data import DataError, ImageDataset, Preprocessing, build_cache, load_data
+from truncatedtl.data import ImageDataset, Preprocessing, build_cache, load_data
 from truncatedtl.data.cache import DiskCache, RamCache, memory_bytes, resolve_cache
 from truncatedtl.engine import Prepared, RunConfig, prepare
 

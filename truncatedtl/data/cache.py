@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import torch
@@ -33,7 +34,7 @@ def resolve_cache(kind: str, nbytes: int) -> str:
     return kind
 
 
-class ItemCache:
+class ItemCache(ABC):
     """``count`` records of uint8 ``shape``; a one-channel item in a multi-channel cache is stored repeated, an
     item with more channels than the cache is not stored (it is decoded each time)."""
 
@@ -48,11 +49,13 @@ class ItemCache:
             return x.expand(self.shape)
         return None
 
+    @abstractmethod
     def get(self, i: int) -> torch.Tensor | None:
-        raise NotImplementedError
+        """Record ``i``, or ``None`` where it was not stored yet."""
 
+    @abstractmethod
     def put(self, i: int, x: torch.Tensor) -> None:
-        raise NotImplementedError
+        """Store item ``i`` (uint8 (C, *spatial)) where it fits."""
 
 
 class RamCache(ItemCache):
