@@ -136,20 +136,16 @@ def test_minmax_and_percentile_stretch_a_dark_image(tmp_path: Path) -> None:
     assert stretched.max() == 255 and stretched.float().mean() > 3 * tensor_of(dark).float().mean()
 
 
-def test_policy_is_in_the_run_config_and_reaches_predict(trained_dark_run: Path, tmp_path: Path) -> None:
+def test_policy_is_in_the_run_config_and_reaches_predict(minmax_run: Path, tmp_path: Path) -> None:
+    from truncatedtl.deploy import predict_run
     from truncatedtl.deploy.metadata import run_metadata
 
-    _, metadata = run_metadata(trained_dark_run)
+    _, metadata = run_metadata(minmax_run)
     assert metadata.intensity == "minmax"
-
-
-@pytest.fixture(scope="module")
-def trained_dark_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from truncatedtl.engine import save_run, train
-
-    config = RunConfig(data="synthetic", backbone="resnet18", strategy="ttl", cut=1, image_size=16, max_epochs=1,
-                       limit=16, weights="none", intensity="minmax")
-    return save_run(train(config), tmp_path_factory.mktemp("dark") / "run")
+    dark = save(tmp_path / "dark.png", np.round(picture() * 40).astype(np.uint8))
+    bright = save(tmp_path / "bright.png", np.round(picture() * 255).astype(np.uint8))
+    probs = predict_run(minmax_run, [dark, bright]).probabilities  # minmax: the same picture, the same answer
+    assert np.abs(probs[0] - probs[1]).max() < 0.05
 
 
 def test_in_memory_arrays_use_their_dtype_range() -> None:
