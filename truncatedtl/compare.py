@@ -69,7 +69,7 @@ def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bo
     trials = comparison.trials()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
         raise FileExistsError(f"--out {out} exists and is not a comparison directory; choose another --out")
-    prepared = prepare(base)
+    prepared = prepare(base, out / "cache")
     store = TrialStore(out, comparison_identity(base), force)
     write_json(out / COMPARISON_FILE, {**asdict(comparison), "trials": [t.key for t in trials]})
     run_trials(trials, base, store, prepared=prepared, progress=progress)

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_png
-from truncatedtl.data import DataError, Samples, load_data, preprocess
+from truncatedtl.data import DataError, Samples, load_data, pixels_of
+from truncatedtl.data.transforms import preprocess
+
+
+def images(samples: Samples, size: int, dims: int):
+    """Every item of ``samples`` preprocessed, uint8 (N, C, *spatial)."""
+    import torch
+
+    return torch.stack([preprocess(pixels_of(samples, i), size, dims) for i in range(len(samples))])
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -59,7 +67,7 @@ def test_unreadable_image_is_named(image_folder):
     data = load_data(image_folder)
     split = next(s for s in data.splits().values() if bad in s.items)
     with pytest.raises(DataError, match=r"cannot read image .*a/0.png"):
-        preprocess(split, 32, 2)
+        images(split, 32, 2)
 
 
 def test_split_with_one_class_only_is_refused(tmp_path):
@@ -89,15 +97,14 @@ def test_medmnist_npz_keeps_its_own_splits():
     data = load_data(SHARED / "pneumoniamnist" / "pneumoniamnist.npz")
     assert [len(s) for s in data.splits().values()] == [3882, 524, 624]
     assert data.spatial_dims == 2 and data.task == "binary"
-    images = preprocess(data.val.subset(np.arange(4)), 64, 2)
-    assert images.shape == (4, 1, 64, 64)
+    assert images(data.val.subset(np.arange(4)), 64, 2).shape == (4, 1, 64, 64)
 
 
 @pytest.mark.skipif(not (SHARED / "vesselmnist3d").is_dir(), reason="shared data not present")
 def test_medmnist_3d_npz_is_volumetric():
     data = load_data(SHARED / "vesselmnist3d" / "vesselmnist3d.npz")
     assert data.spatial_dims == 3 and len(data.val) == 191
-    assert preprocess(data.val.subset(np.arange(2)), 16, 3).shape == (2, 1, 16, 16, 16)
+    assert images(data.val.subset(np.arange(2)), 16, 3).shape == (2, 1, 16, 16, 16)
 
 
 def test_npz_missing_arrays(tmp_path):
@@ -112,10 +119,10 @@ def test_dicom_and_nifti_images_are_read(tmp_path):
 
     from truncatedtl.data import read_image
 
-    ct = read_image(Path(examples.get_path("ct")))
+    ct = read_image(Path(examples.get_path("ct"))).array
     assert ct.shape == (128, 128) and ct.std() > 0
     volume = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)
     nibabel.save(nibabel.Nifti1Image(volume, np.eye(4)), tmp_path / "v.nii.gz")
-    assert np.array_equal(read_image(tmp_path / "v.nii.gz"), volume)
-    images = preprocess(Samples([Path(examples.get_path("ct"))], np.array([0])), 32, 2)
-    assert images.shape == (1, 1, 32, 32) and images.dtype.is_floating_point is False
+    assert np.array_equal(read_image(tmp_path / "v.nii.gz").array, volume)
+    ct_image = images(Samples([Path(examples.get_path("ct"))], np.array([0])), 32, 2)
+    assert ct_image.shape == (1, 1, 32, 32) and ct_image.dtype.is_floating_point is False

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ..backbones import resolve_weights
+from ..data import CACHE_HELP, INTENSITY_HELP
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -75,6 +76,16 @@ LOGGER = typer.Option("csv", help="Trackers, comma-separated: csv (always), tens
 AUGMENT = typer.Option(True, "--augment/--no-augment", help="Random crop and slight rotation of training images.")
 POOL = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head.")
 HIDDEN = typer.Option(0, help="Hidden units of an MLP head (0 = linear head).")
+NUM_WORKERS = typer.Option(0, help="DataLoader worker processes that decode, preprocess and augment images "
+                                    "(0: in the training process).")
+CACHE = typer.Option("auto", help=CACHE_HELP)
+INTENSITY = typer.Option("dtype", help=f"How pixel values map to the model's input range: {INTENSITY_HELP}. "
+                                       "Recorded in the run's config; predict uses the same.")
+ALLOW_MISSING_CLASSES = typer.Option(False, "--allow-missing-classes",
+                                     help="Accept a val/test split lacking a class (3+ classes): metrics average over "
+                                          "the classes present; the result's notes name those left out.")
+DEDUPE = typer.Option(False, "--dedupe", help="CSV manifests: keep the first row of an image listed twice "
+                                              "(default: refused).")
 AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': pretrained "
                                          "where available here, else none (stated in the report).")
 

@@ -18,6 +18,8 @@ def predict(
     onnx: Annotated[bool, typer.Option("--onnx", help="Run RUN_DIR/model.onnx (from ttl export) under "
                                        "onnxruntime instead of PyTorch.")] = False,
     out: Annotated[Path | None, typer.Option(help="CSV file to write (default: standard output).")] = None,
+    skip_unreadable: Annotated[bool, typer.Option("--skip-unreadable", help="Exit 0 even when some inputs cannot "
+                                                  "be read (they are still listed on stderr).")] = False,
     config: Path | None = ConfigOption,
 ) -> None:
     """Class probabilities of images, folders or .npz files as CSV.
@@ -36,3 +38,9 @@ def predict(
     else:
         predictions.save_csv(out)
         typer.echo(f"wrote {len(predictions.names)} rows to {out}")
+    if predictions.unreadable:
+        typer.echo(f"{len(predictions.unreadable)} input(s) could not be read and have no row:", err=True)
+        for line in predictions.unreadable:
+            typer.echo(f"  {line}", err=True)
+        if not skip_unreadable:
+            raise typer.Exit(1)

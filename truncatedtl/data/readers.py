@@ -1,5 +1,6 @@
-"""Readers: MedMNIST ``.npz``, ImageFolder trees, CSV manifests, the built-in synthetic set; image files
-(PNG/JPEG, DICOM, NIfTI)."""
+"""Readers: MedMNIST ``.npz``, ImageFolder trees, CSV manifests. Labels are checked as they are read: an
+evaluation label unknown to training, a negative or out-of-range index, two labels that differ only in case,
+a file listed twice are refused, naming the row or index."""
 
 from __future__ import annotations
 
@@ -13,34 +14,11 @@ from .splits import stratified_partition
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".nii", ".gz"}
 SPLITS = ("train", "val", "test")
+# Folder names of each split in an ImageFolder tree (compared in lower case).
+SPLIT_FOLDERS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val", "test": "test"}
 # Paper protocol: 64 % train, 16 % val, 20 % test; a val split carved from train keeps 16:64.
 FRACTIONS = [0.64, 0.16, 0.20]
 VAL_FROM_TRAIN = 0.2
-
-
-def read_image(path: Path) -> np.ndarray:
-    """Pixels of one image file as an array: (H, W), (H, W, C) or (D, H, W) for volumes."""
-    try:
-        name = path.name.lower()
-        if name.endswith(".dcm"):
-            import pydicom
-
-            pixels = pydicom.dcmread(str(path)).pixel_array
-        elif name.endswith((".nii", ".nii.gz")):
-            import nibabel
-
-            pixels = np.asarray(nibabel.load(str(path)).dataobj)
-        else:
-            from PIL import Image
-
-            with Image.open(path) as image:
-                image = image.convert("L") if image.mode in ("L", "I", "I;16", "F", "1") else image.convert("RGB")
-                pixels = np.asarray(image)
-    except FileNotFoundError as err:
-        raise DataError(f"image {path} does not exist") from err
-    except Exception as err:
-        raise DataError(f"cannot read image {path}: {type(err).__name__}: {err}") from err
-    return pixels
 
 
 def read_npz(path: Path) -> DataSplits:
@@ -61,9 +39,27 @@ def read_npz(path: Path) -> DataSplits:
             labels = labels.reshape(len(labels), -1)
             splits[s] = Samples(images, labels[:, 0].astype(np.int64) if labels.shape[1] == 1 else labels)
     multilabel = splits["train"].labels.ndim == 2
-    count = splits["train"].labels.shape[1] if multilabel else int(max(s.labels.max() for s in splits.values())) + 1
+    count = splits["train"].labels.shape[1] if multilabel else _check_indices(path, splits)
     spatial_dims = 3 if splits["train"].items.ndim == 4 and splits["train"].items.shape[-1] not in (1, 3) else 2
     return DataSplits(**splits, classes=[str(c) for c in range(count)], source=str(path), spatial_dims=spatial_dims)
+
+
+def _check_indices(path: Path, splits: dict[str, Samples]) -> int:
+    """Class count of integer labels: train's largest index + 1. A negative label, or a val/test label beyond
+    train's classes, is refused naming the split and index."""
+    for s, samples in splits.items():
+        negative = np.flatnonzero(samples.labels < 0)
+        if len(negative):
+            i = int(negative[0])
+            raise DataError(f"{path}: {s}_labels[{i}] = {samples.labels[i]} is negative (class indices start at 0)")
+    count = int(splits["train"].labels.max()) + 1 if len(splits["train"]) else 0
+    for s in ("val", "test"):
+        beyond = np.flatnonzero(splits[s].labels >= count)
+        if len(beyond):
+            i = int(beyond[0])
+            raise DataError(f"{path}: {s}_labels[{i}] = {splits[s].labels[i]} is not a class of train_labels "
+                            f"(0..{count - 1}); {len(beyond)} such label(s) in {s}")
+    return count
 
 
 def _class_folder(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
@@ -84,10 +80,30 @@ def _is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
+def _split_folders(root: Path) -> dict[str, Path]:
+    """The split folders of ``root`` by split (``valid``, ``validation`` and ``dev`` name val); empty when
+    ``root`` holds class folders. Another folder beside split folders is refused, naming it."""
+    folders = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    found: dict[str, Path] = {}
+    for folder in folders:
+        split = SPLIT_FOLDERS.get(folder.name.lower())
+        if split in found:
+            raise DataError(f"{root} has two {split} folders, {found[split].name}/ and {folder.name}/; keep one")
+        if split is not None:
+            found[split] = folder
+    others = [d.name for d in folders if d.name.lower() not in SPLIT_FOLDERS]
+    if found and others:
+        raise DataError(f"{root} has split folders ({', '.join(p.name for p in found.values())}) and also "
+                        f"{', '.join(o + '/' for o in others)}, which is not a split (train, val|valid|validation|dev, "
+                        f"test); move it out of {root}")
+    return found
+
+
 def read_folder(root: Path, seed: int) -> DataSplits:
     """An ImageFolder tree: ``root/<class>/*``, or ``root/{train,val,test}/<class>/*`` where split folders exist
-    (a missing val split is carved from train, stratified; with no split folders, 64/16/20)."""
-    present = [s for s in SPLITS if (root / s).is_dir()]
+    (val may be named valid, validation or dev; a missing val split is carved from train, stratified; with no
+    split folders, 64/16/20)."""
+    present = _split_folders(root)
     notes = []
     if not present:
         items, labels, classes = _class_folder(root)
@@ -97,24 +113,66 @@ def read_folder(root: Path, seed: int) -> DataSplits:
         notes.append(f"split 64/16/20 stratified with seed {seed}")
     else:
         if "train" not in present or "test" not in present:
-            raise DataError(f"{root} has split folders {present}; train/ and test/ are both needed")
+            raise DataError(f"{root} has split folders {[p.name for p in present.values()]}; train/ and test/ are "
+                            f"both needed")
         splits, classes = {}, None
-        for s in present:
-            items, labels, names = _class_folder(root / s)
+        for s in [s for s in SPLITS if s in present]:
+            items, labels, names = _class_folder(present[s])
             if classes is not None and names != classes:
-                raise DataError(f"{root / s} has classes {names} but {root / 'train'} has {classes}")
+                raise DataError(f"{present[s]} has classes {names} but {present['train']} has {classes}")
             classes = names
             splits[s] = Samples(items, labels)
         if "val" not in splits:
             keep, val = stratified_partition(splits["train"].labels, [1 - VAL_FROM_TRAIN, VAL_FROM_TRAIN], seed)
             splits["train"], splits["val"] = splits["train"].subset(keep), splits["train"].subset(val)
             notes.append(f"val carved from train ({VAL_FROM_TRAIN:.0%}, stratified, seed {seed})")
+        elif present["val"].name != "val":
+            notes.append(f"val split read from {present['val'].name}/")
     return DataSplits(**splits, classes=classes, source=str(root), notes=notes)
 
 
-def read_csv(path: Path, seed: int) -> DataSplits:
+def _duplicates(path: Path, items: list[Path], lines: list[int], dedupe: bool) -> tuple[np.ndarray, list[str]]:
+    """Indices of the rows to keep and notes. A file listed on several rows is refused with its row numbers,
+    or with ``dedupe`` only its first row is kept."""
+    first: dict[Path, int] = {}
+    repeats: dict[Path, list[int]] = {}
+    for i, file in enumerate(items):
+        if file in first:
+            repeats.setdefault(file, [lines[first[file]]]).append(lines[i])
+        else:
+            first[file] = i
+    if not repeats:
+        return np.arange(len(items)), []
+    shown = "; ".join(f"{file.name} on rows {', '.join(map(str, rows))}" for file, rows in list(repeats.items())[:5])
+    dropped = sum(len(rows) - 1 for rows in repeats.values())
+    if not dedupe:
+        raise DataError(f"{path}: {len(repeats)} image(s) listed more than once ({shown}); a repeated image can "
+                        f"land in train and test at once: remove the repeats or pass --dedupe (keeps the first row)")
+    return np.sort(np.asarray(list(first.values()))), [f"{dropped} repeated row(s) dropped (--dedupe): {shown}"]
+
+
+def _class_names(path: Path, raw: list[str], lines: list[int], split_of: list[str]) -> list[str]:
+    """Sorted class names of a ``label`` column: those of the train rows where the manifest gives splits. Two
+    names that differ only in case, or a val/test label absent from train, are refused naming the row."""
+    by_folded: dict[str, tuple[str, int]] = {}
+    for label, line in zip(raw, lines):
+        seen = by_folded.setdefault(label.casefold(), (label, line))
+        if seen[0] != label:
+            raise DataError(f"{path} row {line}: label {label!r} differs from {seen[0]!r} (row {seen[1]}) only in "
+                            f"case; labels are compared exactly, fix the spelling")
+    if not any(split_of):
+        return sorted(set(raw))
+    classes = sorted({label for label, split in zip(raw, split_of) if split == "train"})
+    for label, line, split in zip(raw, lines, split_of):
+        if label not in classes:
+            raise DataError(f"{path} row {line}: {split} label {label!r} does not occur in train (train classes: "
+                            f"{', '.join(classes)})")
+    return classes
+
+
+def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
     """A CSV manifest ``path,label[,split]`` (paths relative to the CSV); several label columns instead of
-    ``label`` make a multi-label set (0/1 per column)."""
+    ``label`` make a multi-label set (0/1 per column). A file listed twice is refused unless ``dedupe``."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
@@ -125,7 +183,7 @@ def read_csv(path: Path, seed: int) -> DataSplits:
     label_columns = [c for c in columns if c not in ("path", "split")]
     if not label_columns:
         raise DataError(f"{path} has no label column (expected 'label' or one column per label)")
-    items, raw, split_of = [], [], []
+    items, raw, split_of, lines = [], [], [], []
     for line, row in enumerate(rows, start=2):
         if not row["path"]:
             raise DataError(f"{path} row {line}: empty path")
@@ -141,8 +199,11 @@ def read_csv(path: Path, seed: int) -> DataSplits:
         items.append(file)
         raw.append(values)
         split_of.append(split)
+        lines.append(line)
+    keep, notes = _duplicates(path, items, lines, dedupe)
+    items, raw, split_of, lines = ([values[i] for i in keep] for values in (items, raw, split_of, lines))
     if label_columns == ["label"]:
-        classes = sorted({v[0] for v in raw})
+        classes = _class_names(path, [v[0] for v in raw], lines, split_of)
         labels = np.asarray([classes.index(v[0]) for v in raw], dtype=np.int64)
     else:
         classes = label_columns
@@ -153,8 +214,8 @@ def read_csv(path: Path, seed: int) -> DataSplits:
     whole = Samples(items, labels)
     if "split" in columns:
         splits = {s: whole.subset(np.flatnonzero(np.asarray(split_of) == s)) for s in SPLITS}
-        notes = ["splits from the manifest"]
+        notes.append("splits from the manifest")
     else:
         splits = dict(zip(SPLITS, (whole.subset(p) for p in stratified_partition(labels, FRACTIONS, seed))))
-        notes = [f"split 64/16/20 stratified with seed {seed}"]
+        notes.append(f"split 64/16/20 stratified with seed {seed}")
     return DataSplits(**splits, classes=classes, source=str(path), notes=notes)

@@ -47,8 +47,17 @@ def stratified_limit(samples: Samples, limit: int, seed: int) -> Samples:
     return samples.subset(np.sort(np.concatenate(chosen)))
 
 
-def check_classes(data: DataSplits) -> None:
-    """Every split must hold at least two classes (per label for multi-label): AUROC is undefined otherwise."""
+def check_limit(limit: int | None) -> None:
+    """``--limit`` caps each split: it must keep at least one sample."""
+    if limit is not None and limit < 1:
+        raise DataError(f"--limit must be at least 1 (samples per split), got {limit}")
+
+
+def check_classes(data: DataSplits, allow_missing: bool = False) -> None:
+    """Every split must hold at least two classes (per label for multi-label): AUROC is undefined otherwise.
+    With three or more classes, every class must occur in every split (a missing class would score AUROC 0
+    inside the macro average) unless ``allow_missing``: metrics then average over the classes present, and a
+    note records which were left out."""
     for split, samples in data.splits().items():
         if len(samples) == 0:
             raise DataError(f"split '{split}' of {data.source} is empty")
@@ -58,6 +67,14 @@ def check_classes(data: DataSplits) -> None:
             if len(present) < 2:
                 raise DataError(f"split '{split}' of {data.source} holds one class only "
                                 f"({data.classes[int(present[0])]}): AUROC/AUPRC are undefined there")
+            missing = [name for c, name in enumerate(data.classes) if c not in present]
+            if missing and not allow_missing:
+                raise DataError(f"split '{split}' of {data.source} has no sample of class {', '.join(missing)}: its "
+                                f"macro AUROC/AUPRC would count that class as 0; rebalance the split or pass "
+                                f"--allow-missing-classes (averages over the classes present)")
+            if missing:
+                data.notes.append(f"{split}: class {', '.join(missing)} absent, left out of the averages "
+                                  f"(--allow-missing-classes)")
         else:
             for c, name in enumerate(data.classes):
                 if len(np.unique(labels[:, c])) < 2:

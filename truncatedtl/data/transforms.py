@@ -1,8 +1,9 @@
 """Preprocessing (evaluation and training alike) and training augmentation, for 2D and 3D alike.
 
-Evaluation: center crop to a square (cube), resize to ``image_size`` (antialiased), grayscale → 3 channels,
-normalise with the backbone's mean/std. Training adds a random crop (scale 0.8–1 of the side, resized back)
-and a slight random rotation (±5°), 2D only; volumes are not augmented."""
+Evaluation: the intensity policy maps native values to 0–255, center crop to a square (cube), resize to
+``image_size`` (antialiased), round to uint8 (what a cache keeps), then grayscale → the backbone's channels and
+normalisation with its mean/std. Training adds a random crop (scale 0.8–1 of the side, resized back) and a
+slight random rotation (±5°), 2D only; volumes are not augmented."""
 
 from __future__ import annotations
 
@@ -11,79 +12,47 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import Dataset
 
-from ._types import DataError, Samples
-from .readers import read_image
+from ._types import DataError
+from .images import Pixels
+from .intensity import intensity_range, to_display
 
 
-def to_channels_first(pixels: np.ndarray, spatial_dims: int) -> torch.Tensor:
-    """(H, W) / (H, W, C) / (D, H, W) pixels → (C, *spatial) tensor."""
-    x = torch.from_numpy(np.array(pixels))
-    if x.ndim == spatial_dims:
-        return x.unsqueeze(0)
-    if spatial_dims == 2 and x.ndim == 3:
-        return x.permute(2, 0, 1)[:3]
+def to_channels_first(pixels: np.ndarray, spatial_dims: int) -> np.ndarray:
+    """(H, W) / (H, W, C) / (D, H, W) pixels → (C, *spatial) (RGBA loses alpha)."""
+    if pixels.ndim == spatial_dims:
+        return pixels[None]
+    if spatial_dims == 2 and pixels.ndim == 3:
+        return np.moveaxis(pixels, 2, 0)[:3]
     raise DataError(f"image of shape {tuple(pixels.shape)} is not a {spatial_dims}D image")
 
 
 def square_resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Center crop (C, *spatial) to equal sides, then resize to ``size``; returns uint8."""
+    """Center crop (C, *spatial) float values in [0, 255] to equal sides, then resize to ``size``; returns uint8."""
     sides = x.shape[1:]
     side = min(sides)
     index = (slice(None),) + tuple(slice((s - side) // 2, (s - side) // 2 + side) for s in sides)
-    x = x[index].float().unsqueeze(0)
+    x = x[index].unsqueeze(0)
     if side != size:
         mode = "bilinear" if x.ndim == 4 else "trilinear"
         x = F.interpolate(x, size=(size,) * len(sides), mode=mode, align_corners=False, antialias=x.ndim == 4)
     return x.squeeze(0).round().clamp(0, 255).to(torch.uint8)
 
 
-def _to_uint8(x: torch.Tensor) -> torch.Tensor:
-    if x.dtype == torch.uint8:
-        return x
-    x = x.float()
-    lo, hi = x.min(), x.max()
-    return ((x - lo) / (hi - lo).clamp_min(1e-8) * 255).round().to(torch.uint8)
+def preprocess(pixels: Pixels, image_size: int, spatial_dims: int, intensity: str = "dtype") -> torch.Tensor:
+    """One image to uint8 (C, *[image_size]*spatial_dims): intensity policy, center crop, resize."""
+    lo, hi = intensity_range(pixels.array, pixels.range, intensity)
+    x = to_display(to_channels_first(pixels.array, spatial_dims), lo, hi)
+    return square_resize(torch.from_numpy(np.ascontiguousarray(x)), image_size)
 
 
-def preprocess(samples: Samples, image_size: int, spatial_dims: int) -> torch.Tensor:
-    """Every image of ``samples`` decoded, cropped and resized once: uint8 (N, C, *[image_size]*dims)."""
-    out = []
-    for i in range(len(samples)):
-        item = samples.items[i]
-        pixels = item if isinstance(item, np.ndarray) else read_image(item)
-        out.append(square_resize(_to_uint8(to_channels_first(pixels, spatial_dims)), image_size))
-    channels = {t.shape[0] for t in out}
-    if len(channels) > 1:
-        out = [t.expand(3, *t.shape[1:]) if t.shape[0] == 1 else t for t in out]
-    return torch.stack(out)
-
-
-class ImageDataset(Dataset):
-    """Preprocessed images with their labels; ``train=True`` adds augmentation."""
-
-    def __init__(self, images: torch.Tensor, labels: np.ndarray, mean: tuple[float, ...],
-                 std: tuple[float, ...], train: bool, in_chans: int = 3) -> None:
-        self.images = images
-        self.labels = torch.as_tensor(labels)
-        self.train = train
-        self.in_chans = in_chans
-        shape = (-1,) + (1,) * (images.ndim - 2)
-        self.mean = torch.tensor(mean).view(shape)
-        self.std = torch.tensor(std).view(shape)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.images[i]
-        if self.train and x.ndim == 3:
-            x = augment(x)
-        x = x.float() / 255
-        if x.shape[0] != self.in_chans:
-            x = x.expand(self.in_chans, *x.shape[1:])
-        return (x - self.mean) / self.std, self.labels[i]
+def normalise(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, in_chans: int) -> torch.Tensor:
+    """uint8 or float (C, *spatial) in [0, 255] → float, gray repeated to ``in_chans``, standardised by the
+    per-channel ``mean``/``std`` (shaped (C, 1, ...))."""
+    x = x.float() / 255
+    if x.shape[0] != in_chans:
+        x = x.expand(in_chans, *x.shape[1:])
+    return (x - mean) / std
 
 
 def augment(x: torch.Tensor) -> torch.Tensor:

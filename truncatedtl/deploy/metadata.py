@@ -15,7 +15,7 @@ from ..engine import load_run
 
 # Names of the exported graph's input and output.
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
-PREPROCESSING = ("center crop to a square (cube), resize to image_size (antialiased bilinear/trilinear, rounded "
+PREPROCESSING = ("map pixel values to 0-255 by the intensity policy (truncatedtl.data.intensity), center crop to a square (cube), resize to image_size (antialiased bilinear/trilinear, rounded "
                  "to uint8), repeat a gray channel to in_chans channels, scale to [0, 1], subtract mean and divide "
                  "by std per channel")
 
@@ -36,6 +36,7 @@ class Metadata:
     std: list[float]
     classes: list[str]
     task: str
+    intensity: str = "dtype"
     format: str = "pytorch"
     dynamic_batch: bool = True
     input_name: str = INPUT_NAME
@@ -80,5 +81,5 @@ def run_metadata(run_dir: Path) -> tuple[nn.Module, Metadata]:
     metadata = Metadata(backbone=config.backbone, strategy=config.strategy, cut=int(result["cut"]),
                         image_size=config.image_size, spatial_dims=backbone.spatial_dims, in_chans=backbone.in_chans,
                         mean=list(backbone.mean), std=list(backbone.std), classes=list(result["classes"]),
-                        task=result["task"])
+                        task=result["task"], intensity=config.intensity)
     return model, metadata

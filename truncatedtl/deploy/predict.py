@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 import torch
 
-from ..data import ImageDataset, Samples, preprocess
+from ..data import DataError, ImageDataset, Preprocessing, Samples
 from ..engine.metrics import probabilities
 from ..files import atomic_path
 from .export import FORMATS
@@ -25,11 +25,13 @@ CHUNK = 64
 
 @dataclass
 class Predictions:
-    """One row per input: its name and its probability of each class (N, classes)."""
+    """One row per readable input: its name and its probability of each class (N, classes); ``unreadable``:
+    the inputs that could not be read, each with the reason."""
 
     names: list[str]
     probabilities: np.ndarray
     classes: list[str]
+    unreadable: list[str] = field(default_factory=list)
 
     def write_csv(self, handle: TextIO) -> None:
         """Columns ``input`` then one per class."""
@@ -44,31 +46,55 @@ class Predictions:
             self.write_csv(handle)
 
 
+def readable_inputs(samples: Samples, metadata: Metadata) -> tuple[np.ndarray, list[int], list[str]]:
+    """Float32 (N, C, *spatial) inputs of the items of ``samples`` that can be read, from
+    :class:`~truncatedtl.data.ImageDataset` in evaluation mode with the run's intensity policy (exactly as a
+    run's test split is fed); the indices of those items; the reasons of those that cannot."""
+    prep = Preprocessing(metadata.image_size, metadata.spatial_dims, tuple(metadata.mean), tuple(metadata.std),
+                         metadata.in_chans, metadata.intensity)
+    dataset = ImageDataset(samples, prep, train=False)
+    rows, keep, errors = [], [], []
+    for i in range(len(dataset)):
+        try:
+            rows.append(dataset[i][0])
+            keep.append(i)
+        except DataError as err:
+            errors.append(str(err))
+    shape = (0, metadata.in_chans) + (metadata.image_size,) * metadata.spatial_dims
+    return (torch.stack(rows).numpy() if rows else np.zeros(shape, np.float32)), keep, errors
+
+
 def model_inputs(samples: Samples, metadata: Metadata) -> np.ndarray:
-    """Float32 (N, C, *spatial) inputs: :func:`~truncatedtl.data.preprocess` then the normalisation of
-    :class:`~truncatedtl.data.ImageDataset` in evaluation mode, exactly as a run's test split is fed."""
-    images = preprocess(samples, metadata.image_size, metadata.spatial_dims)
-    dataset = ImageDataset(images, samples.labels, tuple(metadata.mean), tuple(metadata.std), train=False,
-                           in_chans=metadata.in_chans)
-    return torch.stack([dataset[i][0] for i in range(len(dataset))]).numpy()
+    """Inputs of every item of ``samples`` (see :func:`readable_inputs`); an unreadable one is an error."""
+    inputs, _, errors = readable_inputs(samples, metadata)
+    if errors:
+        raise DataError(errors[0])
+    return inputs
 
 
 def predict(runtime: Runtime, metadata: Metadata, inputs: list[InputSet],
             progress: Callable[[int, int], None] | None = None) -> Predictions:
-    """Probabilities (softmax, or sigmoid per class for multi-label models) of every input, in order.
-    ``progress(done, total)`` is called after each chunk."""
+    """Probabilities (softmax, or sigmoid per class for multi-label models) of every readable input, in order;
+    unreadable ones are listed in ``Predictions.unreadable``. ``progress(done, total)`` is called after each
+    chunk."""
     total = sum(len(s) for s in inputs)
     names: list[str] = []
+    unreadable: list[str] = []
+    done = 0
     parts = [np.zeros((0, len(metadata.classes)), dtype=np.float32)]
     for inputs_set in inputs:
         for start in range(0, len(inputs_set), CHUNK):
-            chunk = inputs_set.samples.subset(np.arange(start, min(start + CHUNK, len(inputs_set))))
-            logits = run_batched(runtime, model_inputs(chunk, metadata), CHUNK)
-            parts.append(probabilities(torch.from_numpy(logits), metadata.task).numpy())
-            names += inputs_set.names[start:start + CHUNK]
+            index = np.arange(start, min(start + CHUNK, len(inputs_set)))
+            batch, keep, errors = readable_inputs(inputs_set.samples.subset(index), metadata)
+            unreadable += errors
+            if keep:
+                logits = run_batched(runtime, batch, CHUNK)
+                parts.append(probabilities(torch.from_numpy(logits), metadata.task).numpy())
+                names += [inputs_set.names[start + i] for i in keep]
+            done += len(index)
             if progress is not None:
-                progress(len(names), total)
-    return Predictions(names, np.concatenate(parts), metadata.classes)
+                progress(done, total)
+    return Predictions(names, np.concatenate(parts), metadata.classes, unreadable)
 
 
 def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,

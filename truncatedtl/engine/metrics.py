@@ -27,8 +27,13 @@ def scores(probs: torch.Tensor, labels: torch.Tensor, task: Task) -> dict[str, f
         auroc, auprc = C.binary_auroc(p, y), C.binary_average_precision(p, y)
     elif task == "multiclass":
         n = probs.shape[1]
-        auroc = C.multiclass_auroc(probs, labels.long(), n, average="macro")
-        auprc = C.multiclass_average_precision(probs, labels.long(), n, average="macro")
+        present = torch.unique(labels.long())
+        if len(present) == n:
+            auroc = C.multiclass_auroc(probs, labels.long(), n, average="macro")
+            auprc = C.multiclass_average_precision(probs, labels.long(), n, average="macro")
+        else:  # classes absent from these labels (--allow-missing-classes) are left out of the average
+            auroc = C.multiclass_auroc(probs, labels.long(), n, average="none")[present].mean()
+            auprc = C.multiclass_average_precision(probs, labels.long(), n, average="none")[present].mean()
     else:
         n = probs.shape[1]
         auroc = C.multilabel_auroc(probs, labels.long(), n, average="macro")

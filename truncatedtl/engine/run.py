@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import time
+import weakref
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -18,7 +19,15 @@ from torch.utils.data import DataLoader
 
 from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
-from ..data import DataError, DataSplits, ImageDataset, load_data, preprocess
+from ..data import (
+    DataError,
+    DataSplits,
+    ImageDataset,
+    Preprocessing,
+    build_cache,
+    check_data_options,
+    load_data,
+)
 from ..files import write_json
 from ..record import TrialRecord
 from ..spec import ModelSpec, resolve_spec
@@ -68,6 +77,11 @@ class RunConfig:
     hidden: int = 0
     patience: int = 3
     device: str = "cpu"
+    num_workers: int = 0
+    cache: str = "auto"
+    intensity: str = "dtype"
+    allow_missing_classes: bool = False
+    dedupe: bool = False
     task: str = "classification"
     recipe: str | None = None
     monitor: str | None = None
@@ -85,6 +99,7 @@ class RunConfig:
     def validate(self) -> None:
         """Refuse, before any work, an option no run can use (the message names it)."""
         _check_options(self)
+        check_data_options(self.limit, self.num_workers, self.cache, self.intensity)
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
@@ -135,26 +150,40 @@ def _check_options(c: RunConfig) -> None:
 
 @dataclass
 class Prepared:
-    """Data and backbone loaded once, shared by every run of a comparison or search."""
+    """Data and backbone loaded once, shared by every run of a comparison or search, with the caches of
+    preprocessed items (disk caches in ``cache_dir``; a temporary folder, removed with this object, if
+    ``None``)."""
 
     data: DataSplits
     backbone: Backbone
-    images: dict[tuple[str, int], torch.Tensor] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    caches: dict[tuple, object] = field(default_factory=dict, repr=False)
 
-    def tensors(self, split: str, image_size: int) -> torch.Tensor:
-        key = (split, image_size)
-        if key not in self.images:
-            self.images[key] = preprocess(self.data.splits()[split], image_size, self.data.spatial_dims)
-        return self.images[key]
+    def __getstate__(self) -> dict:
+        """Caches stay in their process (a disk cache is reopened by path, so it is still shared)."""
+        return {**self.__dict__, "caches": {}}
+
+    def _cache_folder(self) -> Path:
+        if self.cache_dir is None:
+            self.cache_dir = Path(tempfile.mkdtemp(prefix="ttl-cache-"))
+            weakref.finalize(self, shutil.rmtree, self.cache_dir, True)
+        return self.cache_dir
+
+    def dataset(self, split: str, config: RunConfig) -> ImageDataset:
+        prep = Preprocessing(config.image_size, self.data.spatial_dims, self.backbone.mean, self.backbone.std,
+                             self.backbone.in_chans, config.intensity)
+        samples = self.data.splits()[split]
+        key = (split, config.image_size, config.intensity, config.cache)
+        if key not in self.caches:
+            self.caches[key] = build_cache(config.cache, samples, prep, self._cache_folder)
+        return ImageDataset(samples, prep, train=split == "train" and config.augment, cache=self.caches[key])
 
     def loader(self, split: str, config: RunConfig) -> DataLoader:
-        train = split == "train"
-        dataset = ImageDataset(self.tensors(split, config.image_size), self.data.splits()[split].labels,
-                               self.backbone.mean, self.backbone.std, train=train and config.augment,
-                               in_chans=self.backbone.in_chans)
         generator = torch.Generator().manual_seed(config.seed)
-        return DataLoader(dataset, batch_size=config.batch_size // config.devices, shuffle=train,
-                          generator=generator)
+        workers = config.num_workers
+        return DataLoader(self.dataset(split, config), batch_size=config.batch_size // config.devices,
+                          shuffle=split == "train", generator=generator, num_workers=workers,
+                          persistent_workers=workers > 0)
 
 
 def check_config(config: RunConfig) -> None:
@@ -181,12 +210,15 @@ def check_compatible(data: DataSplits, backbone: Backbone) -> None:
                     f"backbone; {data.spatial_dims}D backbones: {fitting}")
 
 
-def prepare(config: RunConfig) -> Prepared:
-    """Load and check the data (split with ``split_seed``) and the backbone with its weights."""
-    data = load_data(config.data, seed=config.split_seed, limit=config.limit)
+def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
+    """Load and check the data (split with ``split_seed``) and the backbone with its weights; disk caches go to
+    ``cache_dir`` (kept, so later runs reuse them) or a temporary folder."""
+    config.validate()
+    data = load_data(config.data, seed=config.split_seed, limit=config.limit,
+                     allow_missing_classes=config.allow_missing_classes, dedupe=config.dedupe)
     backbone = load_backbone(config.backbone, config.weights)
     check_compatible(data, backbone)
-    return Prepared(data, backbone)
+    return Prepared(data, backbone, cache_dir)
 
 
 def model_spec(config: RunConfig, backbone: Backbone, num_classes: int) -> ModelSpec:

@@ -77,7 +77,7 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     check_out(out)
     key = identity(base, settings)
     check_identity(out, key, force)
-    prepared = prepare(base)
+    prepared = prepare(base, out / "cache")
     store = TrialStore(out, key, force)
     if store.started_over:
         for name in REPORT_FILES:
