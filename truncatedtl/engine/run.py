@@ -101,8 +101,10 @@ class TrainedRun:
     state: dict[str, torch.Tensor]
 
 
-def train(config: RunConfig, prepared: Prepared | None = None, progress=None) -> TrainedRun:
-    """Train ``config`` and evaluate its best-validation checkpoint once on the test split."""
+def train(config: RunConfig, prepared: Prepared | None = None, progress=None,
+          evaluate_test: bool = True) -> TrainedRun:
+    """Train ``config``; with ``evaluate_test``, evaluate its best-validation checkpoint once on the test split
+    (a search leaves it out and evaluates only the models it reports, see ``evaluate_checkpoint``)."""
     prepared = prepared or prepare(config)
     data, backbone = prepared.data, prepared.backbone
     start = time.perf_counter()
@@ -112,22 +114,34 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None) ->
     model = build_network(config, backbone, data.num_classes)
     loop = LoopConfig(lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
                       plateau_patience=config.patience, device=config.device)
-    loaders = {s: prepared.loader(s, config) for s in ("train", "val", "test")}
+    loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
     fitted = fit(model, strategy.plan(model, config.lr), loaders["train"], loaders["val"], data.task, loop, progress)
     model.load_state_dict(fitted.best_state)
-    test = evaluate(model, loaders["test"], data.task, config.device)
+    test = evaluate(model, prepared.loader("test", config), data.task, config.device) if evaluate_test else None
     input_shape = (backbone.in_chans,) + (config.image_size,) * backbone.spatial_dims
     result = {
         "strategy": config.strategy, "backbone": config.backbone, "cut": cut,
         "params": count_params(model), "macs": count_macs(model.cpu(), input_shape),
         "epochs": fitted.epochs, "best_epoch": fitted.best_epoch,
         "seconds": round(time.perf_counter() - start, 3),
-        "val": fitted.best_val, "test": test,
+        "val": fitted.best_val,
         "seed": config.seed, "image_size": config.image_size, "weights": config.weights,
         "data": config.data, "task": data.task, "classes": data.classes,
         "samples": {s: len(v) for s, v in data.splits().items()}, "notes": data.notes,
     }
+    if test is not None:
+        result["test"] = test
     return TrainedRun(config, result, fitted.history, fitted.best_state)
+
+
+def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared, split: str) -> dict[str, float]:
+    """Scores on ``split`` of the network ``config`` builds, holding the weights of ``checkpoint`` (safetensors:
+    no code is executed): a saved trial evaluated later without retraining."""
+    from safetensors.torch import load_file
+
+    model = build_network(config, prepared.backbone, prepared.data.num_classes)
+    model.load_state_dict(load_file(str(checkpoint)))
+    return evaluate(model.to(config.device), prepared.loader(split, config), prepared.data.task, config.device)
 
 
 def write_json(path: Path, value) -> None:
