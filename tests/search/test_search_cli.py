@@ -34,6 +34,7 @@ def test_search_writes_the_report_and_ttl_report_redraws_it(tmp_path, run_cli):
     (["--method", "two-stage", "--repeats", "0"], "--repeats"),
     (["--method", "two-stage", "--radius", "-1"], "--radius"),
     (["--method", "svcca", "--overlap-threshold", "1.5"], "--overlap-threshold"),
+    (["--method", "svcca", "--svcca-rule", "middle"], "--svcca-rule"),
     (["--method", "two-stage", "--strategy", "ftl"], "--strategy ftl"),
     (["--method", "two-stage", "--executor", "slurm"], "--executor"),
     (["--method", "two-stage", "--workers", "0"], "--workers"),

@@ -39,33 +39,35 @@ def logme(features: np.ndarray, targets: np.ndarray, max_iter: int = 1000, tol: 
     y = one_hot(targets)
     n, d = f.shape
     u, s, _ = np.linalg.svd(f, full_matrices=False)
-    sigma = s**2
     projected = u.T @ y  # (r, C)
     outside = (y**2).sum(0) - (projected**2).sum(0)  # ‖y‖² outside the column space of F
-    evidences = []
-    for c in range(y.shape[1]):
-        z = projected[:, c]
-
-        def terms(alpha: float, beta: float) -> tuple[float, float, float]:
-            """γ, ‖m‖² and ‖F m − y‖² at (α, β), in the eigenbasis of FᵀF."""
-            shrink = alpha + beta * sigma
-            return (float((beta * sigma / shrink).sum()), float(((beta * s * z / shrink) ** 2).sum()),
-                    float(outside[c] + ((alpha / shrink * z) ** 2).sum()))
-
-        alpha, beta = 1.0, 1.0
-        for _ in range(max_iter):
-            gamma, m_norm, residual = terms(alpha, beta)
-            new_alpha, new_beta = gamma / (m_norm + EPSILON), (n - gamma) / (residual + EPSILON)
-            done = abs(new_alpha - alpha) <= tol * alpha and abs(new_beta - beta) <= tol * beta
-            alpha, beta = new_alpha, new_beta
-            if done:
-                break
-        _, m_norm, residual = terms(alpha, beta)
-        log_det = float(np.log(alpha + beta * sigma).sum()) + (d - len(sigma)) * np.log(alpha)
-        evidence = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - log_det / 2 - beta / 2 * residual
-                    - alpha / 2 * m_norm - n / 2 * np.log(2 * np.pi))
-        evidences.append(evidence / n)
+    evidences = [_evidence(s, projected[:, c], outside[c], n, d, max_iter, tol) for c in range(y.shape[1])]
     return float(np.mean(evidences))
+
+
+def _evidence(s: np.ndarray, z: np.ndarray, outside: float, n: int, d: int, max_iter: int, tol: float) -> float:
+    """LogME of one target column: ``s`` (r,) singular values of F, ``z`` (r,) = Uᵀy, ``outside`` = ‖y‖² − ‖z‖²."""
+    sigma = s**2
+
+    def terms(alpha: float, beta: float) -> tuple[float, float, float]:
+        """γ, ‖m‖² and ‖F m − y‖² at (α, β), in the eigenbasis of FᵀF."""
+        shrink = alpha + beta * sigma
+        return (float((beta * sigma / shrink).sum()), float(((beta * s * z / shrink) ** 2).sum()),
+                float(outside + ((alpha / shrink * z) ** 2).sum()))
+
+    alpha, beta = 1.0, 1.0
+    for _ in range(max_iter):
+        gamma, m_norm, residual = terms(alpha, beta)
+        new_alpha, new_beta = gamma / (m_norm + EPSILON), (n - gamma) / (residual + EPSILON)
+        done = abs(new_alpha - alpha) <= tol * alpha and abs(new_beta - beta) <= tol * beta
+        alpha, beta = new_alpha, new_beta
+        if done:
+            break
+    _, m_norm, residual = terms(alpha, beta)
+    log_det = float(np.log(alpha + beta * sigma).sum()) + (d - len(sigma)) * np.log(alpha)
+    evidence = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - log_det / 2 - beta / 2 * residual
+                - alpha / 2 * m_norm - n / 2 * np.log(2 * np.pi))
+    return evidence / n
 
 
 def hscore(features: np.ndarray, labels: np.ndarray) -> float:
