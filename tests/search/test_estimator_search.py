@@ -25,3 +25,19 @@ def test_estimator_search_scores_every_cut_and_trains_the_best(tmp_path, method,
     assert saved["method"] == method and saved["scores_by_cut"] == report["scores_by_cut"]
     if method.endswith("probe"):
         assert all(0 <= v <= 1 for v in by_cut.values())  # validation AUPRC of the probe
+
+
+def test_pooled_features_are_the_spatial_means_at_each_cut():
+    import torch
+
+    from truncatedtl.analysis.capture import pooled_features
+    from truncatedtl.backbones import load_backbone
+
+    body = load_backbone("resnet18").body(4).eval()
+    x = torch.randn(6, 3, 32, 32)
+    got = pooled_features(body, [(x[:4], None), (x[4:], None)], [0, 3])
+    with torch.no_grad():
+        for k in (0, 3):
+            torch.testing.assert_close(got[k], body[: k + 1](x).mean((2, 3)).double())
+    with pytest.raises(ValueError, match="0..4"):
+        pooled_features(body, [x], [5])
