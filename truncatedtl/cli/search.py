@@ -40,8 +40,8 @@ def search(
     radius: int = typer.Option(2, help="two-stage: stage 2 tries cut points this close to the best boundary."),
     overlap_threshold: float = typer.Option(
         0.5, help="svcca: a cut point overlaps where its SVCCA coefficients overlap random ones by this much."),
-    svcca_rule: str = typer.Option("last-before", help="svcca: last-before (the last cut point before the first "
-                                                       "overlapping one) or first-overlap."),
+    svcca_rule: str = typer.Option("first-overlap", help="svcca: first-overlap (the first overlapping cut point) "
+                                                         "or last-before (the last cut point before it)."),
     test_every_cut: bool = typer.Option(False, "--test-every-cut", help="Score the test split in every trial "
                                         "(research curves); by default only the chosen model and FTL, at the end."),
     image_size: int = IMAGE_SIZE,

@@ -31,7 +31,7 @@ class SearchSettings:
     repeats: int = 3
     radius: int = 2
     overlap_threshold: float = 0.5
-    svcca_rule: str = "last-before"
+    svcca_rule: str = "first-overlap"
     test_every_cut: bool = False
     executor: str = "local"
     workers: int = 1
