@@ -26,8 +26,9 @@ class Trial:
 @dataclass
 class TrialRecord:
     """One trained model: what it is (strategy, backbone, resolved cut, cost), how it was trained, its best
-    validation scores and, where the test split was read, its test scores. ``trial``, ``config``, ``history``,
-    ``checkpoint`` and ``cost`` are added by the trial store."""
+    validation scores and, where the test split was read, its test scores (a search reads it only for the
+    models it reports). ``trial``, ``config``, ``history``, ``checkpoint`` and ``cost`` are added by the trial
+    store."""
 
     strategy: str
     backbone: str
@@ -38,7 +39,6 @@ class TrialRecord:
     best_epoch: int
     seconds: float
     val: dict[str, float]
-    test: dict[str, float] | None
     seed: int
     image_size: int
     weights: str
@@ -50,6 +50,7 @@ class TrialRecord:
     recipe: str
     lr: float
     monitor: str
+    test: dict[str, float] | None = None
     trial: str | None = None
     config: dict | None = None
     history: list[dict] | None = None
@@ -57,7 +58,7 @@ class TrialRecord:
     cost: dict | None = None
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None or k == "test"}
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
     @classmethod
     def from_dict(cls, values: dict) -> TrialRecord:

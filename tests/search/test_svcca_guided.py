@@ -28,12 +28,18 @@ def test_coefficients_below_the_random_ones_count_as_full_overlap():
 
 def test_two_trainings_and_the_cut_the_rule_gives(tmp_path):
     out = tmp_path / "svcca"
-    report = search(tiny_base(), settings("svcca", overlap_threshold=0.3), out)
-    assert report["trials"] == 2 and report["method"] == "svcca"
+    report = search(tiny_base(), settings("svcca", overlap_threshold=0.3, svcca_rule="first-overlap"), out)
     rule = json.loads((out / "records" / "svcca_rule.json").read_text())
     overlaps = [(p["cut"], p["overlap"]) for p in rule["per_cut"]]
     assert [c for c, _ in overlaps] == list(range(9))
-    assert report["chosen_cut"] == (first_overlap(overlaps, 0.3) if first_overlap(overlaps, 0.3) is not None else 8)
+    found = first_overlap(overlaps, 0.3)
+    assert rule["fallback"] == (found is None)
+    if found is not None:
+        assert report["trials"] == 2 and report["chosen_cut"] == found
+        assert "first cut point where" in report["reason"]
+    else:  # the stated fallback: a stage-1 pass over the block boundaries
+        assert report["trials"] == 5 and "fallback" in report["reason"]
+    assert report["method"] == "svcca" and "rule first-overlap" in report["svcca"]["rule"]
     assert report["chosen"]["trials"] == [f"ttl-k{report['chosen_cut']:03d}-s0"]
-    assert "first cut point where" in report["svcca"]["rule"]
+    assert [row["cut"] for row in report["scores_by_cut"]] == list(range(9))
     assert (out / "records" / "svcca.json").is_file()

@@ -166,3 +166,24 @@ def capture(
         for tap in taps.values():
             tap.close()
     return result
+
+
+def pooled_features(body: nn.Sequential, loader: Iterable, cuts: Sequence[int],
+                    device: str = "cpu") -> dict[int, torch.Tensor]:
+    """Features at cut points ``cuts`` of ``body`` (child k outputs cut point k) on ``loader``'s inputs,
+    each averaged over its spatial positions: cut k → (samples, channels at k), float64 on the CPU.
+
+    One pass, ``body`` in eval mode up to the deepest cut asked; what estimators and probes read."""
+    depth = max(cuts) + 1
+    if min(cuts) < 0 or depth > len(body):
+        raise ValueError(f"cut points {sorted(cuts)} are not all in 0..{len(body) - 1}")
+    body = body.to(device).eval()
+    pooled: dict[int, list[torch.Tensor]] = {k: [] for k in cuts}
+    with torch.no_grad():
+        for batch in loader:
+            x = (batch[0] if isinstance(batch, (tuple, list)) else batch).to(device)
+            for k in range(depth):
+                x = body[k](x)
+                if k in pooled:
+                    pooled[k].append(x.flatten(2).mean(2).double().cpu())
+    return {k: torch.cat(parts) for k, parts in pooled.items()}

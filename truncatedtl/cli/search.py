@@ -43,13 +43,19 @@ from ._common import (
 def search(
     data: str = DATA,
     backbone: str = BACKBONE,
-    method: str = typer.Option(..., help="two-stage, svcca or exhaustive."),
+    method: str = typer.Option(..., help="two-stage, svcca, exhaustive (trained cuts), or an estimator: logme, "
+                                         "hscore, pretrained-probe (no training before the final one), probe "
+                                         "(one FTL training)."),
     out: Path = typer.Option(..., help="Search directory: created, or resumed when it holds the same search."),
     strategy: str = typer.Option("ttl", help="Strategy whose cut point is searched: ttl, tf or lwft."),
     repeats: int = typer.Option(3, help="Trainings per candidate (seeds 0..repeats-1); FTL gets as many."),
     radius: int = typer.Option(2, help="two-stage: stage 2 tries cut points this close to the best boundary."),
     overlap_threshold: float = typer.Option(
-        0.5, help="svcca: choose the first cut point whose SVCCA coefficients overlap random ones by this much."),
+        0.5, help="svcca: a cut point overlaps where its SVCCA coefficients overlap random ones by this much."),
+    svcca_rule: str = typer.Option("first-overlap", help="svcca: first-overlap (the first overlapping cut point) "
+                                                         "or last-before (the last cut point before it)."),
+    test_every_cut: bool = typer.Option(False, "--test-every-cut", help="Score the test split in every trial "
+                                        "(research curves); by default only the chosen model and FTL, at the end."),
     image_size: int = IMAGE_SIZE,
     max_epochs: int = MAX_EPOCHS,
     batch_size: int = BATCH_SIZE,
@@ -85,7 +91,8 @@ def search(
     weights = weights_or_random(backbone, weights)
     base = RunConfig.from_options(locals())
     settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, radius=radius,
-                              overlap_threshold=overlap_threshold, executor=executor, workers=workers,
+                              overlap_threshold=overlap_threshold, svcca_rule=svcca_rule,
+                              test_every_cut=test_every_cut, executor=executor, workers=workers,
                               ray_address=ray_address)
     report = run_search(base, settings, out, force=force, progress=typer.echo)
     typer.echo("")

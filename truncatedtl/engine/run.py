@@ -246,8 +246,10 @@ class TrainedRun:
     main: bool = True
 
 
-def train(config: RunConfig, prepared: Prepared | None = None, progress=None, log_dir: Path | None = None) -> TrainedRun:
-    """Train ``config`` and evaluate its best-validation checkpoint once on the test split.
+def train(config: RunConfig, prepared: Prepared | None = None, progress=None, log_dir: Path | None = None,
+          evaluate_test: bool = True) -> TrainedRun:
+    """Train ``config``; with ``evaluate_test``, evaluate its best-validation checkpoint once on the test split
+    (a search leaves it out and evaluates only the models it reports, see ``evaluate_checkpoint``).
 
     ``log_dir``: where experiment trackers (``config.logger``) write; none without it. Under DDP every rank
     returns the same run; ``TrainedRun.main`` says which one writes."""
@@ -266,7 +268,7 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     loop = LoopConfig(lr=lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
                       plateau_patience=config.patience, device=config.device, recipe=recipe.name,
                       monitor=config.monitor, precision=config.precision, pretrained=config.weights != "none")
-    loaders = {s: prepared.loader(s, config) for s in ("train", "val", "test")}
+    loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
     if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
         torch.manual_seed(config.seed + fabric.global_rank)
     loggers = trackers(config, log_dir) if log_dir is not None and fabric.is_global_zero else []
@@ -274,7 +276,8 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.task, loop, progress,
                  task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
-    test = evaluate(model, fabric.setup_dataloaders(loaders["test"]), data.task, task=task, fabric=fabric)
+    test = (evaluate(model, fabric.setup_dataloaders(prepared.loader("test", config)), data.task, task=task,
+                     fabric=fabric) if evaluate_test else None)
     input_shape = backbone.input_shape(config.image_size)
     model = model.to(memory_format=torch.contiguous_format)
     record = TrialRecord(
@@ -287,6 +290,18 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         recipe=recipe.name, lr=lr, monitor=loop.monitor or recipe.monitor)
     log_record(loggers, record.to_dict())
     return TrainedRun(config, record.to_dict(), fitted.history, fitted.best_state, fabric.is_global_zero)
+
+
+def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared, split: str) -> dict[str, float]:
+    """Scores on ``split`` of the network ``config`` builds, holding the weights of ``checkpoint`` (safetensors:
+    no code is executed): a saved trial evaluated later without retraining."""
+    from safetensors.torch import load_file
+
+    spec = model_spec(config, prepared.backbone, prepared.data.num_classes)
+    task = get_task(spec.task)
+    model = task.build(spec, prepared.backbone)
+    model.load_state_dict(load_file(str(checkpoint)))
+    return evaluate(model, prepared.loader(split, config), prepared.data.task, config.device, task=task)
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:

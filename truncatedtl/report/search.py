@@ -1,8 +1,10 @@
-"""The search report, drawn from a search directory's saved records only (trials, search, cost, SVCCA):
-``report.json``, ``report.md`` and ``auprc_by_cut.png`` (validation AUPRC per cut with its std band).
+"""The search report, drawn from a search directory's saved records only (trials, search, test, cost, SVCCA,
+estimates): ``report.json``, ``report.md`` and ``auprc_by_cut.png`` (validation AUPRC per cut with its std
+band).
 
-Means and standard deviations are over the repeats (population std: 0 for one repeat). The test split
-appears only for the chosen model and FTL."""
+Means and standard deviations are over the repeats (population std: 0 for one repeat). Test scores come
+from ``records/test.json``, evaluated once at the end for the chosen model and FTL; only a search run with
+``--test-every-cut`` also has them per cut, and its report says so first."""
 
 from __future__ import annotations
 
@@ -26,11 +28,13 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _summary(records: list[dict], cost: dict) -> dict:
-    """One model over its repeats: scores on val and test, and its cost (latency of one image)."""
+def _summary(records: list[dict], tests: dict[str, dict], cost: dict) -> dict:
+    """One model over its repeats: scores on val and test (``tests``: trial key → test scores), and its cost
+    (latency of one image)."""
     first = records[0]
+    split_scores = {"val": [r["val"] for r in records], "test": [tests[r["trial"]] for r in records]}
     return {"strategy": first["strategy"], "cut": first["cut"], "trials": [r["trial"] for r in records],
-            **{split: {m: mean_std([r[split][m] for r in records]) for m in METRICS} for split in ("val", "test")},
+            **{split: {m: mean_std([v[m] for v in values]) for m in METRICS} for split, values in split_scores.items()},
             "params": cost["cpu"]["params"], "macs": cost["cpu"]["macs"], "cpu_ms": cost["cpu"]["latency_ms_median"],
             "gpu_ms": cost["gpu"]["latency_ms_median"] if cost["gpu"] else None}
 
@@ -44,14 +48,17 @@ def build_search_report(out: Path) -> dict:
     missing = [k for k in search["chosen_trials"] + search["ftl_trials"] if k not in trials]
     if missing:
         raise FileNotFoundError(f"{out}: trial records missing: {', '.join(missing)}")
-    chosen = _summary([trials[k] for k in search["chosen_trials"]], cost["chosen"])
-    ftl = _summary([trials[k] for k in search["ftl_trials"]], cost["ftl"])
+    tests = _read(out / "records" / "test.json")
+    chosen = _summary([trials[k] for k in search["chosen_trials"]], tests, cost["chosen"])
+    ftl = _summary([trials[k] for k in search["ftl_trials"]], tests, cost["ftl"])
+    every_cut = search["settings"]["test_every_cut"]
     searched = [r for r in trials.values() if r["strategy"] == search["strategy"]]
     by_cut = []
     for cut in sorted({r["cut"] for r in searched}):
         runs = [r for r in searched if r["cut"] == cut]
         by_cut.append({"cut": cut, "repeats": len(runs),
-                       **{f"val_{m}": mean_std([r["val"][m] for r in runs]) for m in METRICS},
+                       **{f"{split}_{m}": mean_std([r[split][m] for r in runs]) for m in METRICS
+                          for split in (("val", "test") if every_cut else ("val",))},
                        "params": runs[0]["params"], "macs": runs[0]["macs"]})
     base, settings = search["base"], search["settings"]
     latency = {k: cost["chosen"]["cpu"][k] for k in ("batch_size", "threads", "repeats")}
@@ -64,6 +71,12 @@ def build_search_report(out: Path) -> dict:
         "settings": {**{k: base[k] for k in ("image_size", "max_epochs", "batch_size", "limit", "weights",
                                              "split_seed", "device")},
                      **{k: trials[search["ftl_trials"][0]][k] for k in ("lr", "recipe")}},
+        "test_every_cut": every_cut,
+        "test_split": (("every trial scored the test split (--test-every-cut): the per-cut test scores are for "
+                        "research curves and played no part in the choice") if every_cut else
+                       ("the test split was read once, at the end, for the chosen model and FTL only, from their "
+                        "saved best-validation checkpoints")),
+        "scores_by_cut": search["scores_by_cut"],
         "chosen": chosen, "ftl": ftl,
         "ratios": {"params": chosen["params"] / ftl["params"], "macs": chosen["macs"] / ftl["macs"],
                    "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"],
@@ -74,6 +87,9 @@ def build_search_report(out: Path) -> dict:
     svcca = out / "records" / "svcca_rule.json"
     if svcca.is_file():
         report["svcca"] = json.loads(svcca.read_text())
+    estimates = out / "records" / "estimates.json"
+    if estimates.is_file():
+        report["statistic"] = json.loads(estimates.read_text())["statistic"]
     return report
 
 
@@ -96,7 +112,7 @@ def summary_lines(report: dict) -> list[str]:
     chosen, ftl, ratios = report["chosen"], report["ftl"], report["ratios"]
     title = (f"{report['method']} search of {report['strategy']} cut points, {report['backbone']} on "
              f"{report['data']}: {report['trials']} trainings, {report['repeats']} repeat(s)")
-    lines = [title,
+    lines = [title, f"test split: {report['test_split']}",
              f"chosen cut: {report['chosen_cut']} ({report['reason']})",
              f"{'model':<16} {'val AUROC':>16} {'val AUPRC':>16} {'test AUROC':>16} {'test AUPRC':>16}"]
     for model in (chosen, ftl):
@@ -118,10 +134,10 @@ def _markdown(report: dict) -> str:
              f"{report['train_seconds']:.0f} s. Image {s['image_size']}², at most {s['max_epochs']} epochs, batch "
              f"{s['batch_size']}, LR {s['lr']:g}, weights {s['weights']}, {samples}, split seed {s['split_seed']}, "
              f"device {s['device']}.")
-    lines = [f"# Cut-point search: {report['backbone']} on {report['data']}", "", setup, "",
+    lines = [f"# Cut-point search: {report['backbone']} on {report['data']}", "",
+             f"**Test split:** {report['test_split']}.", "", setup, "",
              "## Chosen cut", "", f"**Cut {report['chosen_cut']}**: {report['reason']}.", "",
-             ("Selection uses the mean validation AUPRC over the repeats; the test split is read only for the "
-              "two models below."), "",
+             "The choice uses validation scores only; test scores below are those of the two models.", "",
              "| model | val AUROC | val AUPRC | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms | GPU ms |",
              "|---|---|---|---|---|---|---|---|---|"]
     for model in (chosen, ftl):
@@ -137,9 +153,15 @@ def _markdown(report: dict) -> str:
               "## Validation AUPRC by cut", "", "![validation AUPRC by cut](auprc_by_cut.png)", "",
               "| stage | cuts tried |", "|---|---|"]
     lines += [f"| {st['name']} | {', '.join(map(str, st['cuts']))} |" for st in report["stages"]]
-    lines += ["", "| cut | repeats | val AUROC | val AUPRC | params (M) |", "|---|---|---|---|---|"]
+    test = report["test_every_cut"]
+    lines += ["", "| cut | repeats | val AUROC | val AUPRC |" + (" test AUROC | test AUPRC |" if test else "")
+              + " params (M) |", "|---|---|---|---|" + ("---|---|" if test else "") + "---|"]
     lines += [f"| {r['cut']} | {r['repeats']} | {_pm(r['val_auroc'])} | {_pm(r['val_auprc'])} | "
-              f"{r['params'] / 1e6:.2f} |" for r in report["by_cut"]]
+              + (f"{_pm(r['test_auroc'])} | {_pm(r['test_auprc'])} | " if test else "")
+              + f"{r['params'] / 1e6:.2f} |" for r in report["by_cut"]]
+    if "statistic" in report:
+        lines += ["", f"## Estimated score by cut: {report['statistic']}", "", "| cut | score |", "|---|---|"]
+        lines += [f"| {row['cut']} | {row['score']:.4f} |" for row in report["scores_by_cut"]]
     if "svcca" in report:
         lines += ["", *_svcca_markdown(report["svcca"])]
     lines += ["", "## Trials", "", "| trial | val AUROC | val AUPRC | epochs (best) | seconds |", "|---|---|---|---|---|"]

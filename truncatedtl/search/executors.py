@@ -22,9 +22,10 @@ _WORKER_PREPARED: Prepared | None = None
 
 def run_trials(trials: list[Trial], base: RunConfig, store: TrialStore, executor: str = "local",
                prepared: Prepared | None = None, progress: Callable[[str], None] | None = None,
-               workers: int = 1, ray_address: str | None = None) -> list[dict]:
+               workers: int = 1, ray_address: str | None = None, evaluate_test: bool = True) -> list[dict]:
     """Train every trial not yet in ``store``; returns the records of all ``trials`` in their order.
 
+    ``evaluate_test``: whether each trial also scores the test split (a search leaves it to the end).
     ``workers`` > 1 trains that many trials at once in local processes (``local`` executor); ``ray`` runs
     each trial as a Ray task on the instance ``ray_address`` names (default: a local one)."""
     check_executor(executor, workers)
@@ -32,11 +33,11 @@ def run_trials(trials: list[Trial], base: RunConfig, store: TrialStore, executor
     if todo:
         prepared = prepared or prepare(base)
         if executor == "ray":
-            finished = _ray_trials(todo, base, prepared, ray_address)
+            finished = _ray_trials(todo, base, prepared, ray_address, evaluate_test)
         elif workers > 1:
-            finished = _process_trials(todo, base, prepared, workers)
+            finished = _process_trials(todo, base, prepared, workers, evaluate_test)
         else:
-            finished = ((t, train(trial_config(base, t), prepared)) for t in todo)
+            finished = ((t, train(trial_config(base, t), prepared, evaluate_test=evaluate_test)) for t in todo)
         if progress is not None:
             progress(f"training {len(todo)} trial(s): {', '.join(t.key for t in todo)}")
         for i, (trial, run) in enumerate(finished, start=1):
@@ -75,19 +76,19 @@ def _init_worker(prepared: Prepared, threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _train_in_worker(config: RunConfig) -> TrainedRun:
+def _train_in_worker(config: RunConfig, evaluate_test: bool) -> TrainedRun:
     assert _WORKER_PREPARED is not None
-    return train(config, _WORKER_PREPARED)
+    return train(config, _WORKER_PREPARED, evaluate_test=evaluate_test)
 
 
-def _process_trials(todo: list[Trial], base: RunConfig, prepared: Prepared,
-                    workers: int) -> Iterator[tuple[Trial, TrainedRun]]:
+def _process_trials(todo: list[Trial], base: RunConfig, prepared: Prepared, workers: int,
+                    evaluate_test: bool) -> Iterator[tuple[Trial, TrainedRun]]:
     """Trials in ``workers`` spawned processes sharing this machine's threads; yields them as they finish."""
     threads = max(1, torch.get_num_threads() // workers)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context, initializer=_init_worker,
                              initargs=(prepared, threads)) as pool:
-        futures = {pool.submit(_train_in_worker, trial_config(base, t)): t for t in todo}
+        futures = {pool.submit(_train_in_worker, trial_config(base, t), evaluate_test): t for t in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -111,8 +112,8 @@ def resolve_device(device: str, executor: str, ray_address: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _ray_trials(todo: list[Trial], base: RunConfig, prepared: Prepared,
-                address: str | None) -> Iterator[tuple[Trial, TrainedRun]]:
+def _ray_trials(todo: list[Trial], base: RunConfig, prepared: Prepared, address: str | None,
+                evaluate_test: bool) -> Iterator[tuple[Trial, TrainedRun]]:
     """Each trial a Ray task holding one CPU, and one GPU when it trains on CUDA; yields them as they
     finish. The prepared data and backbone travel once through the object store."""
     ray = connect_ray(address)
@@ -121,7 +122,7 @@ def _ray_trials(todo: list[Trial], base: RunConfig, prepared: Prepared,
         raise ValueError(f"--device {base.device} but the Ray cluster has no GPU; use --device cpu")
     task = ray.remote(num_cpus=1, num_gpus=gpus)(train)
     shared = ray.put(prepared)
-    pending = {task.remote(trial_config(base, t), shared): t for t in todo}
+    pending = {task.remote(trial_config(base, t), shared, evaluate_test=evaluate_test): t for t in todo}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

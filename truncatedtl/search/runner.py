@@ -12,20 +12,22 @@ from pathlib import Path
 
 from ..backbones import load_backbone
 from ..engine import RunConfig, check_config, prepare
-from ..engine.run import trial_cost
+from ..engine.run import evaluate_checkpoint, trial_cost
 from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
+from .estimate import ESTIMATORS
 from .executors import check_executor, resolve_device, run_trials
 from .exhaustive import exhaustive
 from .session import FTL, Choice, SearchSettings, Session
-from .store import STORE_CONFIG, TrialStore, check_identity
-from .svcca_guided import svcca_guided
+from .store import STORE_CONFIG, Trial, TrialStore, check_identity, trial_config
+from .svcca_guided import RULES, svcca_guided
 from .two_stage import two_stage
 
 METHODS: dict[str, Callable[[Session, SearchSettings], Choice]] = {
-    "two-stage": two_stage, "svcca": svcca_guided, "exhaustive": exhaustive}
+    "two-stage": two_stage, "svcca": svcca_guided, "exhaustive": exhaustive, **ESTIMATORS}
 SEARCH_RECORD = "search"
 COST_RECORD = "cost"
+TEST_RECORD = "test"
 
 
 def check_settings(settings: SearchSettings) -> None:
@@ -43,6 +45,8 @@ def check_settings(settings: SearchSettings) -> None:
         raise ValueError(f"--radius must be 0 or more, got {settings.radius}")
     if not 0 < settings.overlap_threshold <= 1:
         raise ValueError(f"--overlap-threshold must lie in (0, 1], got {settings.overlap_threshold}")
+    if settings.svcca_rule not in RULES:
+        raise ValueError(f"unknown --svcca-rule {settings.svcca_rule!r}; choose one of {', '.join(RULES)}")
     check_executor(settings.executor, settings.workers)
 
 
@@ -50,11 +54,12 @@ def identity(base: RunConfig, settings: SearchSettings) -> dict:
     """What makes two searches' trials interchangeable: the training settings (not the per-trial seed,
     strategy and cut), the method and its own parameters; not where the trials run."""
     values = {k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut")}
-    values.update(method=settings.method, strategy=settings.strategy, repeats=settings.repeats)
+    values.update(method=settings.method, strategy=settings.strategy, repeats=settings.repeats,
+                  test_every_cut=settings.test_every_cut)
     if settings.method == "two-stage":
         values["radius"] = settings.radius
     if settings.method == "svcca":
-        values["overlap_threshold"] = settings.overlap_threshold
+        values.update(overlap_threshold=settings.overlap_threshold, svcca_rule=settings.svcca_rule)
     return values
 
 
@@ -83,19 +88,35 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
         for name in REPORT_FILES:
             (out / name).unlink(missing_ok=True)
     run = partial(run_trials, base=base, store=store, executor=settings.executor, prepared=prepared,
-                  progress=progress, workers=settings.workers, ray_address=settings.ray_address)
+                  progress=progress, workers=settings.workers, ray_address=settings.ray_address,
+                  evaluate_test=settings.test_every_cut)
     session = Session(base, settings, store, prepared, run)
     choice = METHODS[settings.method](session, settings)
     chosen, ftl = session.trials(choice.cut), session.ftl_trials()
     records = session.run(ftl + chosen)
+    score_test(store, base, prepared, ftl + chosen)
     if store.fetch(COST_RECORD) is None:
         store.put(COST_RECORD, measure_cost(out, {"chosen": records[len(ftl)], FTL: records[0]}))
     store.put(SEARCH_RECORD, {
         "method": settings.method, "strategy": settings.strategy, "settings": asdict(settings),
         "base": asdict(base), "chosen_cut": choice.cut, "reason": choice.reason,
+        "scores_by_cut": [{"cut": k, "score": v} for k, v in sorted(choice.scores_by_cut.items())],
         "stages": [asdict(s) for s in session.stages],
         "chosen_trials": [t.key for t in chosen], "ftl_trials": [t.key for t in ftl]})
     return write_search_report(out)
+
+
+def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]) -> None:
+    """The test split, read once at the end: scores of ``trials`` (the chosen model's and FTL's repeats) from
+    their saved best checkpoints, no retraining, kept in ``records/test.json`` (trial key → scores)."""
+    saved = store.fetch(TEST_RECORD) or {}
+    missing = [t for t in trials if t.key not in saved]
+    for trial in missing:
+        record = store.get(trial)
+        saved[trial.key] = evaluate_checkpoint(trial_config(base, trial), store.root / record["checkpoint"],
+                                               prepared, "test")
+    if missing:
+        store.put(TEST_RECORD, saved)
 
 
 def measure_cost(out: Path, records: dict[str, dict]) -> dict:

@@ -2,7 +2,9 @@
 
 A method asks the session to score cut points; the session trains every repeat of the searched strategy at
 each cut (and FTL, which every search trains with the same repeats), through the trial store and the
-chosen executor, and returns the mean validation AUPRC per cut. The test split plays no part in a choice."""
+chosen executor, and returns the mean validation AUPRC per cut. The test split plays no part in a choice: the
+trials do not score it (unless ``test_every_cut``); the search scores it at the end for the chosen model and
+FTL only, from their saved checkpoints."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
 from ..record import mean_std
+from ..strategies import get_strategy
 from .store import Trial, TrialStore
 
 FTL = "ftl"
@@ -20,13 +23,16 @@ FTL = "ftl"
 @dataclass(frozen=True)
 class SearchSettings:
     """How to search: the method, the strategy whose cut is searched, repeats (seeds 0..repeats-1), the
-    two-stage radius, the SVCCA overlap threshold, and where trials run."""
+    two-stage radius, the SVCCA overlap threshold and rule, whether every trial also scores the test split,
+    and where trials run."""
 
     method: str
     strategy: str = "ttl"
     repeats: int = 3
     radius: int = 2
     overlap_threshold: float = 0.5
+    svcca_rule: str = "first-overlap"
+    test_every_cut: bool = False
     executor: str = "local"
     workers: int = 1
     ray_address: str | None = None
@@ -55,10 +61,12 @@ class Stage:
 
 @dataclass(frozen=True)
 class Choice:
-    """The chosen cut point and the reason, in words, that the report shows."""
+    """The chosen cut point, the reason in words that the report shows, and the score the method gave each
+    cut point it looked at (mean validation AUPRC for trained cuts; the estimate for estimators)."""
 
     cut: int
     reason: str
+    scores_by_cut: dict[int, float] = field(default_factory=dict)
 
 
 def best(scores: list[CutScore]) -> CutScore:
@@ -80,6 +88,11 @@ class Session:
     @property
     def backbone(self) -> Backbone:
         return self.prepared.backbone
+
+    @property
+    def cuts(self) -> list[int]:
+        """The cut points the searched strategy can train at (its declared range)."""
+        return get_strategy(self.settings.strategy).cut_range(self.backbone)
 
     def ftl_trials(self) -> list[Trial]:
         return [Trial(FTL, self.backbone.last_cut, seed) for seed in self.settings.seeds]

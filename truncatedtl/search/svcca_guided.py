@@ -9,12 +9,20 @@
    are reused), 1 when neither distribution tends to lie above the other (the features were re-learned).
    Where the pretrained-vs-finetuned coefficients lie below the random ones on average (random features
    correlate more as the channels grow relative to the data points), the overlap counts as 1: there is no
-   less reuse than none. The chosen cut is **the first cut point where the two distributions overlap by at
-   least the threshold** (``--overlap-threshold``, default 0.5, i.e. |δ| ≤ 0.5). Where no cut point
-   reaches it, feature reuse never became negligible and the last cut point is chosen.
+   less reuse than none. A cut point *overlaps* where the overlap reaches the threshold
+   (``--overlap-threshold``, default 0.5, i.e. |δ| ≤ 0.5). ``--svcca-rule`` then chooses:
+   - ``first-overlap`` (default, chosen by ``docs/results/search_cost.md``: closer to the exhaustive best
+     on our data): the first overlapping cut point (the literal step 4);
+   - ``last-before``: the last cut point before the first overlapping one — the last that still reuses
+     pretrained features, as the paper's worked examples read (BIMCV: reuse limited after point 12 → cut 12;
+     PE: cut 30, block 4 near random).
+   Where no cut point overlaps (or ``last-before`` finds the very first candidate overlapping), the rule
+   gives no cut: the search says so and falls back to a stage-1 pass, training every block boundary and
+   keeping the best by validation AUPRC.
 5. Train the strategy at that cut (every repeat).
 
-The analysis is kept in ``records/svcca.json`` (the record ``ttl analyze`` writes) and the rule's outcome in
+Only the cut points the searched strategy can train at are candidates. The analysis is kept in
+``records/svcca.json`` (the record ``ttl analyze`` writes) and the rule's outcome in
 ``records/svcca_rule.json``, so a resumed search does not recompute it and the report is drawn from them."""
 
 from __future__ import annotations
@@ -25,15 +33,30 @@ import numpy as np
 
 from ..analysis.transferability import CutCorrelation, Transferability, transferability
 from ..engine.run import build_network
-from .session import FTL, Choice, SearchSettings, Session
+from .session import FTL, Choice, SearchSettings, Session, best
+from .two_stage import block_boundaries
 
 ANALYSIS = "svcca"
 RULE = "svcca_rule"
+RULES = ("last-before", "first-overlap")
 
 
 def first_overlap(overlaps: list[tuple[int, float]], threshold: float) -> int | None:
     """The first cut (of ``(cut, overlap)`` pairs in cut order) whose overlap reaches ``threshold``."""
     return next((cut for cut, value in overlaps if value >= threshold), None)
+
+
+def last_before(overlaps: list[tuple[int, float]], threshold: float) -> int | None:
+    """The cut just before the first one whose overlap reaches ``threshold``; ``None`` where no cut reaches it
+    or the first cut already does."""
+    first = first_overlap(overlaps, threshold)
+    cuts = [cut for cut, _ in overlaps]
+    return None if first is None or first == cuts[0] else cuts[cuts.index(first) - 1]
+
+
+def apply_rule(rule: str, overlaps: list[tuple[int, float]], threshold: float) -> int | None:
+    """The cut ``rule`` (one of ``RULES``) picks from ``(cut, overlap)`` pairs in cut order, or ``None``."""
+    return {"last-before": last_before, "first-overlap": first_overlap}[rule](overlaps, threshold)
 
 
 def reuse_overlap(cut: CutCorrelation) -> float:
@@ -66,25 +89,37 @@ def svcca_guided(session: Session, settings: SearchSettings) -> Choice:
     else:
         analysis = analyse(session, ftl)
         analysis.save(path)
-    threshold = settings.overlap_threshold
-    overlaps = [(c.cut, reuse_overlap(c)) for c in analysis.cuts]
-    found = first_overlap(overlaps, threshold)
-    cut = session.backbone.last_cut if found is None else found
+    threshold, rule = settings.overlap_threshold, settings.svcca_rule
+    candidates = [c for c in analysis.cuts if c.cut in session.cuts]
+    overlaps = [(c.cut, reuse_overlap(c)) for c in candidates]
+    found = apply_rule(rule, overlaps, threshold)
+    wording = {"last-before": "last cut point before the first one where",
+               "first-overlap": "first cut point where"}[rule]
+    statement = (f"Overlap = 1 − |Cliff's δ| between the SVCCA coefficients of pretrained vs finetuned features and "
+                 f"those of random features of the same shapes, at each cut point (validation images, FTL seed "
+                 f"{ftl['seed']}), and 1 where the former lie below the latter on average; rule {rule}: the "
+                 f"{wording} the two distributions overlap by at least {threshold:g}.")
     if found is None:
-        reason = (f"no cut point's SVCCA coefficients (pretrained vs finetuned) overlap those of random features by "
-                  f"{threshold:g} or more (highest {max(v for _, v in overlaps):.3f}); the last cut point is kept")
+        first = first_overlap(overlaps, threshold)
+        why = (f"no cut point's SVCCA coefficients (pretrained vs finetuned) overlap those of random features by "
+               f"{threshold:g} or more (highest {max(v for _, v in overlaps):.3f})" if first is None else
+               f"the first candidate cut point ({first}) already overlaps random features by {threshold:g}, so no cut "
+               f"lies before it")
+        stage1 = session.score(block_boundaries(session), "fallback: stage 1, block boundaries")
+        winner = best(stage1)
+        cut = winner.cut
+        reason = (f"SVCCA rule {rule} gives no cut: {why}; fallback: best block boundary of a stage-1 pass, cut "
+                  f"{cut} (val AUPRC {winner.mean:.4f} ± {winner.std:.4f})")
     else:
-        reason = (f"first cut point where the SVCCA coefficients of pretrained vs finetuned features overlap those "
-                  f"of random features by at least {threshold:g} (overlap {dict(overlaps)[cut]:.3f})")
+        cut = found
+        reason = f"{wording} the SVCCA coefficients of pretrained vs finetuned features overlap those of random " \
+                 f"features by at least {threshold:g} (overlap at cut {cut}: {dict(overlaps)[cut]:.3f})"
     session.store.put(RULE, {
-        "threshold": threshold, "chosen_cut": cut, "reference_trial": ftl["trial"],
-        "rule": ("Overlap = 1 − |Cliff's δ| between the SVCCA coefficients of pretrained vs finetuned features and "
-                 "those of random features of the same shapes, at each cut point (validation images, FTL seed "
-                 f"{ftl['seed']}), and 1 where the former lie below the latter on average; the chosen cut is the "
-                 f"first cut point where the two distributions overlap by at least {threshold:g} (the last cut "
-                 "point where none does)."),
+        "threshold": threshold, "svcca_rule": rule, "chosen_cut": cut, "fallback": found is None,
+        "reference_trial": ftl["trial"], "rule": statement,
         "per_cut": [{"cut": c.cut, "block_end": c.block_end, "finetuned_mean": float(np.mean(c.coefficients)),
                      "random_mean": float(np.mean(c.random)), "overlap": value}
-                    for c, (_, value) in zip(analysis.cuts, overlaps)]})
-    session.score([cut], "step 5: train at the detected cut")
-    return Choice(cut, reason)
+                    for c, (_, value) in zip(candidates, overlaps)]})
+    if found is not None:
+        session.score([cut], "step 5: train at the detected cut")
+    return Choice(cut, reason, {c: 1 - value for c, value in overlaps})

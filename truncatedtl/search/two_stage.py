@@ -8,24 +8,31 @@ from ..backbones import Backbone
 from .session import Choice, SearchSettings, Session, best
 
 
-def neighbours(backbone: Backbone, boundary: int, radius: int) -> list[int]:
+def neighbours(backbone: Backbone, boundary: int, radius: int, allowed: list[int] | None = None) -> list[int]:
     """Cut points that are not block boundaries, at most ``radius`` away from ``boundary``, in its block or
-    the next."""
+    the next (and among ``allowed``, when given)."""
     block = backbone.cut_points[boundary].block
     return [p.index for p in backbone.cut_points
-            if not p.block_end and abs(p.index - boundary) <= radius and p.block in (block, block + 1)]
+            if not p.block_end and abs(p.index - boundary) <= radius and p.block in (block, block + 1)
+            and (allowed is None or p.index in allowed)]
+
+
+def block_boundaries(session: Session) -> list[int]:
+    """The block boundaries the searched strategy can train at."""
+    return [b for b in session.backbone.block_ends if b in session.cuts]
 
 
 def two_stage(session: Session, settings: SearchSettings) -> Choice:
-    boundaries = session.backbone.block_ends
+    boundaries = block_boundaries(session)
     stage1 = session.score(boundaries, "stage 1: block boundaries")
     coarse = best(stage1)
-    near = neighbours(session.backbone, coarse.cut, settings.radius)
+    near = neighbours(session.backbone, coarse.cut, settings.radius, session.cuts)
     stage2 = session.score(near, f"stage 2: within {settings.radius} of cut {coarse.cut}") if near else []
     winner = best(stage1 + stage2)
+    scores = {s.cut: s.mean for s in stage1 + stage2}
     reason = (f"best block boundary: cut {coarse.cut} (val AUPRC {coarse.mean:.4f} ± {coarse.std:.4f}) among "
               f"{', '.join(map(str, boundaries))}; ")
     if not near:
-        return Choice(winner.cut, reason + "no cut point lies within the radius for stage 2")
+        return Choice(winner.cut, reason + "no cut point lies within the radius for stage 2", scores)
     return Choice(winner.cut, reason + f"stage 2 tried {', '.join(map(str, near))}; best overall: cut "
-                                       f"{winner.cut} (val AUPRC {winner.mean:.4f} ± {winner.std:.4f})")
+                                       f"{winner.cut} (val AUPRC {winner.mean:.4f} ± {winner.std:.4f})", scores)

@@ -53,6 +53,10 @@ class Strategy:
             raise ValueError(f"strategy {self.name} needs a cut point (--cut K, 0..{backbone.last_cut})")
         return backbone.check_cut(cut)
 
+    def cut_range(self, backbone: Backbone) -> list[int]:
+        """The cut points this strategy can train at on ``backbone`` (what a search may try)."""
+        return [p.index for p in backbone.cut_points] if self.uses_cut else [backbone.last_cut]
+
     def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
         raise NotImplementedError
 

@@ -26,6 +26,10 @@ class LayerWise(Strategy):
     def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
         return LayerWiseNetwork(full_network(backbone, head), cut)
 
+    def cut_range(self, backbone: Backbone) -> list[int]:
+        """Below the last cut point, and the last one too where a neck remains to finetune."""
+        return list(range(backbone.last_cut + (backbone.neck is not None)))
+
     def plan(self, model: nn.Module, lr: float) -> TrainingPlan:
         """Groups by parameter name of the unwrapped network (a DDP/DataParallel wrapper is looked through):
         ``head.*`` at η; ``body.i.*`` with i above the cut and ``neck.*`` at η/10; the rest frozen."""
