@@ -52,8 +52,9 @@ for _name in ("r3d_18", "r2plus1d_18"):
 register("ct_resnet152_3d", CtResNetFamily(), offline=astra_offline)
 
 
-def available() -> list[str]:
-    return sorted(_REGISTRY)
+def available(spatial_dims: int | None = None) -> list[str]:
+    """Registered backbone names, those of ``spatial_dims`` (2: images, 3: volumes) where given."""
+    return sorted(n for n, e in _REGISTRY.items() if spatial_dims in (None, e.family.spatial_dims))
 
 
 def _entry(name: str) -> _Entry:

@@ -158,6 +158,9 @@ class InflatedFamily(Family):
                 None if neck is None else to_3d(neck, self.inflation))
 
     def halve(self, backbone: Backbone, cut: int) -> tuple[list[nn.Module], nn.Module | None]:
-        """The 2D family's half-width units (fresh, initialised as in 2D), inflated like the rest."""
-        units, neck = self.base.halve(backbone, cut)
+        """The 2D family's half-width units (fresh, initialised as in 2D), inflated like the rest. They are
+        derived from the 2D architecture, built aside without touching the random stream that initialises them."""
+        with torch.random.fork_rng():
+            flat = Backbone(self.source, self.base, *self.base.decompose(self.base.create(self.source, False)))
+        units, neck = self.base.halve(flat, cut)
         return [to_3d(u, self.inflation) for u in units], None if neck is None else to_3d(neck, self.inflation)
