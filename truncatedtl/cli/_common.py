@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ..backbones import resolve_weights
+from ..backbones import inflated_name, resolve_weights
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -54,6 +54,9 @@ def training_progress(description: str) -> Iterator:
 # Options every training command shares (train, compare, search): one definition each.
 DATA = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'.")
 BACKBONE = typer.Option(..., help="Backbone name (see ttl cutpoints).")
+INFLATE = typer.Option(False, "--inflate", help="Inflate the 2D backbone to 3D (I3D) for volumes: NAME@3d.")
+INFLATE_DEPTH = typer.Option(3, help="Kernel depth of an inflated backbone (odd): NAME@3d:D.")
+WINDOW = typer.Option(None, help="CT intensity window 'L,W' in HU for volumes (e.g. -600,1500).")
 IMAGE_SIZE = typer.Option(224, help="Input side in pixels.")
 MAX_EPOCHS = typer.Option(100, help="Epoch cap per training (training also stops when LR < 1e-7).")
 BATCH_SIZE = typer.Option(64, help="Images per optimizer step.")
@@ -65,6 +68,11 @@ POOL = typer.Option(True, "--pool/--no-pool", help="Average-pool the features be
 HIDDEN = typer.Option(0, help="Hidden units of an MLP head (0 = linear head).")
 AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': pretrained "
                                          "where available here, else none (stated in the report).")
+
+
+def backbone_name(backbone: str, inflate: bool, inflate_depth: int) -> str:
+    """The registry name ``--backbone NAME [--inflate [--inflate-depth D]]`` stands for."""
+    return inflated_name(backbone, inflate_depth) if inflate else backbone
 
 
 def weights_or_random(backbone: str, weights: str) -> str:

@@ -14,13 +14,17 @@ from ._common import (
     DATA,
     HIDDEN,
     IMAGE_SIZE,
+    INFLATE,
+    INFLATE_DEPTH,
     LIMIT,
     LR,
     MAX_EPOCHS,
     PATIENCE,
     POOL,
     SPLIT_SEED,
+    WINDOW,
     ConfigOption,
+    backbone_name,
     training_progress,
 )
 
@@ -48,13 +52,18 @@ def train(
     hidden: int = HIDDEN,
     patience: int = PATIENCE,
     device: str = typer.Option("cpu", help="cpu or cuda."),
+    inflate: bool = INFLATE,
+    inflate_depth: int = INFLATE_DEPTH,
+    window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
     """Train a model with STRATEGY and write result.json, config.json, the best checkpoint and metrics.csv."""
     check_out(out)
+    backbone = backbone_name(backbone, inflate, inflate_depth)
     run_config = RunConfig(data=data, backbone=backbone, strategy=strategy, cut=cut, image_size=image_size,
                            max_epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed, split_seed=split_seed, limit=limit,
-                           weights=weights, pool=pool, hidden=hidden, patience=patience, device=device)
+                           weights=weights, pool=pool, hidden=hidden, patience=patience, device=device,
+                           window=window)
     check_config(run_config)
     prepared = prepare(run_config)
     with training_progress(f"{strategy} {backbone}") as progress:

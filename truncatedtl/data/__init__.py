@@ -9,20 +9,23 @@ from .readers import read_csv, read_folder, read_image, read_npz
 from .splits import check_classes, stratified_limit
 from .synthetic import synthetic
 from .transforms import ImageDataset, preprocess
+from .volumes import synthetic_3d
 
 __all__ = ["DataError", "DataSplits", "ImageDataset", "Samples", "Task", "load_data", "preprocess", "read_image"]
 
 
 def load_data(spec: str | Path, seed: int = 0, limit: int | None = None) -> DataSplits:
-    """Read ``spec`` — ``synthetic``, a ``.npz``, a ``.csv`` manifest or an ImageFolder directory — split it
+    """Read ``spec`` — ``synthetic``, ``synthetic-3d``, a ``.npz``, a ``.csv`` manifest or an ImageFolder directory — split it
     (seeded, stratified, where it has no splits), cap each split at ``limit`` samples (stratified), and check
     that every split holds at least two classes."""
     if str(spec) == "synthetic":
         data = synthetic(seed)
+    elif str(spec) == "synthetic-3d":
+        data = synthetic_3d(seed)
     else:
         path = Path(spec)
         if not path.exists():
-            raise DataError(f"data {path} does not exist (give a folder, .npz, .csv or 'synthetic')")
+            raise DataError(f"data {path} does not exist (give a folder, .npz, .csv, 'synthetic' or 'synthetic-3d')")
         if path.is_dir():
             data = read_folder(path, seed)
         elif path.suffix == ".npz":

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._types import DataError, DataSplits, Samples
 from .splits import stratified_partition
+from .volumes import is_volume, read_dicom_series
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".nii", ".gz"}
 SPLITS = ("train", "val", "test")
@@ -19,9 +20,12 @@ VAL_FROM_TRAIN = 0.2
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Pixels of one image file as an array: (H, W), (H, W, C) or (D, H, W) for volumes."""
+    """Pixels of one image file as an array: (H, W), (H, W, C) or (D, H, W) for volumes (NIfTI, or a folder
+    holding one DICOM series)."""
     try:
         name = path.name.lower()
+        if path.is_dir():
+            return read_dicom_series(path)
         if name.endswith(".dcm"):
             import pydicom
 
@@ -114,7 +118,8 @@ def read_folder(root: Path, seed: int) -> DataSplits:
 
 def read_csv(path: Path, seed: int) -> DataSplits:
     """A CSV manifest ``path,label[,split]`` (paths relative to the CSV); several label columns instead of
-    ``label`` make a multi-label set (0/1 per column)."""
+    ``label`` make a multi-label set (0/1 per column). Paths to NIfTI files or DICOM series folders make a set
+    of volumes."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
@@ -130,7 +135,7 @@ def read_csv(path: Path, seed: int) -> DataSplits:
         if not row["path"]:
             raise DataError(f"{path} row {line}: empty path")
         file = (path.parent / row["path"]).resolve()
-        if not file.is_file():
+        if not file.exists():
             raise DataError(f"{path} row {line}: image {row['path']} does not exist")
         values = [row.get(c) for c in label_columns]
         if any(v is None or v.strip() == "" for v in values):
@@ -157,4 +162,5 @@ def read_csv(path: Path, seed: int) -> DataSplits:
     else:
         splits = dict(zip(SPLITS, (whole.subset(p) for p in stratified_partition(labels, FRACTIONS, seed))))
         notes = [f"split 64/16/20 stratified with seed {seed}"]
-    return DataSplits(**splits, classes=classes, source=str(path), notes=notes)
+    return DataSplits(**splits, classes=classes, source=str(path), spatial_dims=3 if is_volume(items[0]) else 2,
+                      notes=notes)

@@ -1,8 +1,8 @@
 """Preprocessing (evaluation and training alike) and training augmentation, for 2D and 3D alike.
 
-Evaluation: center crop to a square (cube), resize to ``image_size`` (antialiased), grayscale → 3 channels,
+Evaluation: center crop to a square, resize to ``image_size`` (antialiased), grayscale → 3 channels,
 normalise with the backbone's mean/std. Training adds a random crop (scale 0.8–1 of the side, resized back)
-and a slight random rotation (±5°), 2D only; volumes are not augmented."""
+and a slight random rotation (±5°); volumes: see :mod:`.volumes` (MONAI)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from ._types import DataError, Samples
 from .readers import read_image
+from .volumes import augment_volume, preprocess_volume
 
 
 def to_channels_first(pixels: np.ndarray, spatial_dims: int) -> torch.Tensor:
@@ -47,13 +48,18 @@ def _to_uint8(x: torch.Tensor) -> torch.Tensor:
     return ((x - lo) / (hi - lo).clamp_min(1e-8) * 255).round().to(torch.uint8)
 
 
-def preprocess(samples: Samples, image_size: int, spatial_dims: int) -> torch.Tensor:
-    """Every image of ``samples`` decoded, cropped and resized once: uint8 (N, C, *[image_size]*dims)."""
+def preprocess(samples: Samples, image_size: int, spatial_dims: int,
+               window: tuple[float, float] | None = None) -> torch.Tensor:
+    """Every image of ``samples`` decoded, cropped and resized once: uint8 (N, C, *[image_size]*dims).
+    Volumes go through :func:`preprocess_volume` (CT ``window`` in HU, resampled whole to a cube)."""
     out = []
     for i in range(len(samples)):
         item = samples.items[i]
         pixels = item if isinstance(item, np.ndarray) else read_image(item)
-        out.append(square_resize(_to_uint8(to_channels_first(pixels, spatial_dims)), image_size))
+        if spatial_dims == 3:
+            out.append(preprocess_volume(pixels, image_size, window))
+        else:
+            out.append(square_resize(_to_uint8(to_channels_first(pixels, spatial_dims)), image_size))
     channels = {t.shape[0] for t in out}
     if len(channels) > 1:
         out = [t.expand(3, *t.shape[1:]) if t.shape[0] == 1 else t for t in out]
@@ -78,8 +84,8 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.images[i]
-        if self.train and x.ndim == 3:
-            x = augment(x)
+        if self.train:
+            x = augment(x) if x.ndim == 3 else augment_volume(x)
         x = x.float() / 255
         if x.shape[0] != self.in_chans:
             x = x.expand(self.in_chans, *x.shape[1:])

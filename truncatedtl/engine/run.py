@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader
 
 from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
-from ..data import DataSplits, ImageDataset, load_data, preprocess
+from ..data import DataError, DataSplits, ImageDataset, load_data, preprocess
+from ..data.volumes import parse_window
 from ..strategies import HeadSpec, build, get_strategy
 from ..surgery import Network
 from .loop import LoopConfig, evaluate, fit
@@ -44,6 +45,7 @@ class RunConfig:
     hidden: int = 0
     patience: int = 3
     device: str = "cpu"
+    window: str | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
@@ -62,15 +64,16 @@ class Prepared:
     backbone: Backbone
     images: dict[tuple[str, int], torch.Tensor] = field(default_factory=dict)
 
-    def tensors(self, split: str, image_size: int) -> torch.Tensor:
-        key = (split, image_size)
+    def tensors(self, split: str, image_size: int, window: str | None = None) -> torch.Tensor:
+        key = (split, image_size, window)
         if key not in self.images:
-            self.images[key] = preprocess(self.data.splits()[split], image_size, self.data.spatial_dims)
+            self.images[key] = preprocess(self.data.splits()[split], image_size, self.data.spatial_dims,
+                                          parse_window(window))
         return self.images[key]
 
     def loader(self, split: str, config: RunConfig) -> DataLoader:
         train = split == "train"
-        dataset = ImageDataset(self.tensors(split, config.image_size), self.data.splits()[split].labels,
+        dataset = ImageDataset(self.tensors(split, config.image_size, config.window), self.data.splits()[split].labels,
                                self.backbone.mean, self.backbone.std, train=train,
                                in_chans=self.backbone.in_chans)
         generator = torch.Generator().manual_seed(config.seed)
@@ -85,7 +88,13 @@ def check_config(config: RunConfig) -> None:
 def prepare(config: RunConfig) -> Prepared:
     """Load and check the data (split with ``split_seed``) and the backbone with its weights."""
     data = load_data(config.data, seed=config.split_seed, limit=config.limit)
-    return Prepared(data, load_backbone(config.backbone, config.weights))
+    backbone = load_backbone(config.backbone, config.weights)
+    if data.spatial_dims != backbone.spatial_dims:
+        kinds = {2: "2D images", 3: "volumes"}
+        raise DataError(f"data {config.data} holds {kinds[data.spatial_dims]} but backbone {config.backbone} takes "
+                        f"{kinds[backbone.spatial_dims]}" + (" (a 2D backbone takes volumes with --inflate)"
+                                                             if data.spatial_dims == 3 else ""))
+    return Prepared(data, backbone)
 
 
 def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> Network:
