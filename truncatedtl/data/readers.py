@@ -113,7 +113,9 @@ def read_folder(root: Path, seed: int) -> DataSplits:
             keep, val = stratified_partition(splits["train"].labels, [1 - VAL_FROM_TRAIN, VAL_FROM_TRAIN], seed)
             splits["train"], splits["val"] = splits["train"].subset(keep), splits["train"].subset(val)
             notes.append(f"val carved from train ({VAL_FROM_TRAIN:.0%}, stratified, seed {seed})")
-    return DataSplits(**splits, classes=classes, source=str(root), notes=notes)
+    first = splits["train"].items[0]
+    return DataSplits(**splits, classes=classes, source=str(root), spatial_dims=3 if is_volume(first) else 2,
+                      notes=notes)
 
 
 def read_csv(path: Path, seed: int) -> DataSplits:
