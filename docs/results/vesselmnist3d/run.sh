@@ -3,7 +3,7 @@
 # Usage (project root): OMP_NUM_THREADS=1 bash docs/results/vesselmnist3d/run.sh SOURCE
 #   SOURCE = resnet18_3d (random init) | lite0 (efficientnet_lite0 --inflate, ImageNet) | ct (ct_resnet152_3d)
 set -eu
-DATA=../shared/data/vesselmnist3d/vesselmnist3d.npz
+DATA=${DATA:-../shared/data/vesselmnist3d/vesselmnist3d.npz}
 OUT=docs/results/vesselmnist3d/trials; RUNS=${RUNS:-/tmp/vessel3d-runs}
 COMMON="--data $DATA --image-size 28 --max-epochs 4 --batch-size 32 --lr 1e-4"
 case $1 in
