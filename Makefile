@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install -q -e '.[dev,ray,track]'
+	$(BIN)/pip install -q -e '.[dev,ray,track,ct]'
 	touch $(STAMP)
 
 test: $(STAMP)

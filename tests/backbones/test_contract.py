@@ -12,7 +12,7 @@ from truncatedtl.strategies import HeadSpec, build
 SIZE = 32
 
 
-@pytest.mark.parametrize("name", available())
+@pytest.mark.parametrize("name", available(spatial_dims=2))
 def test_every_cut_point_builds_runs_and_matches_its_declaration(name):
     backbone = load_backbone(name)
     points = backbone.cut_points

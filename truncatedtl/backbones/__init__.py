@@ -11,14 +11,18 @@ import timm
 import torch
 
 from ._base import Backbone, BackboneError, CutPoint, Family, Unit
+from .ct import CtResNetFamily, astra_offline
 from .densenet import DenseNetFamily
 from .efficientnet import EfficientNetFamily
 from .generic import GenericFamily
+from .inflate import InflatedFamily, Inflation, inflated_name, parse_inflated
 from .resnet import ResNetFamily
+from .resnet3d import ResNet3dFamily, no_pretrained
+from .video import VideoResNetFamily, kinetics_weights
 from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
 
 __all__ = ["Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
-           "cut_points", "register", "resolve_weights"]
+           "cut_points", "inflated_name", "register", "resolve_weights"]
 
 
 @dataclass(frozen=True)
@@ -41,17 +45,30 @@ for _name in ("densenet121", "densenet169", "densenet201"):
     register(_name, DenseNetFamily())
 register("efficientnet_b0", EfficientNetFamily())
 register("efficientnet_lite0", EfficientNetFamily(), offline=efficientnet_lite0_offline)
+for _name, _source in (("resnet18_3d", "resnet18"), ("resnet50_3d", "resnet50"), ("resnext101_3d", "resnext101_32x4d")):
+    register(_name, ResNet3dFamily(_source), offline=no_pretrained(_name))
+for _name in ("r3d_18", "r2plus1d_18"):
+    register(_name, VideoResNetFamily(), offline=kinetics_weights(_name))
+register("ct_resnet152_3d", CtResNetFamily(), offline=astra_offline)
 
 
 def available(spatial_dims: int | None = None) -> list[str]:
-    """Registered backbone names, those of ``spatial_dims`` only where given."""
+    """Registered backbone names, those of ``spatial_dims`` (2: images, 3: volumes) where given."""
     return sorted(n for n, e in _REGISTRY.items() if spatial_dims in (None, e.family.spatial_dims))
 
 
 def _entry(name: str) -> _Entry:
-    """The registered entry of ``name``; any other timm model is derived generically (or refused then)."""
+    """The registered entry of ``name``; ``NAME@3d[:D]`` inflates the 2D backbone NAME to 3D (kernel depth D,
+    default 3); any other timm model is derived generically (or refused then)."""
     if name in _REGISTRY:
         return _REGISTRY[name]
+    inflated = parse_inflated(name)
+    if inflated is not None:
+        source, depth = inflated
+        base = _entry(source)
+        if base.family.spatial_dims != 2:
+            raise BackboneError(f"{source} is already 3D; --inflate applies to 2D backbones")
+        return _Entry(InflatedFamily(base.family, source, Inflation(depth)), base.offline)
     if timm.is_model(name):
         return _Entry(GenericFamily())
     candidates = available() + [n for n in timm.list_models() if n not in _REGISTRY]
@@ -64,7 +81,8 @@ def _entry(name: str) -> _Entry:
 def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
     """The backbone ``name`` as a chain of units.
 
-    Names that are not registered but known to timm are derived by :class:`GenericFamily`.
+    Names that are not registered but known to timm are derived by :class:`GenericFamily`; ``NAME@3d`` is the
+    2D backbone NAME inflated to 3D (see :mod:`.inflate`), its 2D weights loaded before inflation.
     ``weights``: ``"none"`` (random init, the same for every call), ``"pretrained"`` (offline package where one
     exists, else the timm model hub) or a path to a ``.safetensors``/``.pth`` file in the timm layout.
     """

@@ -22,7 +22,8 @@ class CutPoint:
 
     ``index`` is k, the number of units kept above the stem (k = 0 keeps the stem only);
     ``name`` the module path in the source model; ``block`` the stage the unit belongs to (0 = stem);
-    ``block_end`` whether it closes its stage; ``channels`` and ``stride`` describe its output.
+    ``block_end`` whether it closes its stage; ``channels`` and ``stride`` describe its output. ``stride`` is
+    one number where every spatial axis is reduced alike, else one per axis (depth first for volumes).
     """
 
     index: int
@@ -30,7 +31,7 @@ class CutPoint:
     block: int
     block_end: bool
     channels: int
-    stride: int
+    stride: int | tuple[int, ...]
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Backbone:
     cut_points: list[CutPoint] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cut_points = _declare_cut_points(self.units)
+        self.cut_points = _declare_cut_points(self.units, self.spatial_dims)
 
     @property
     def last_cut(self) -> int:
@@ -106,7 +107,8 @@ class Backbone:
 class Family:
     """How one model family becomes a chain of units; subclasses register their timm names.
 
-    ``spatial_dims`` (2 for images, 3 for volumes) and ``in_chans`` are facts of the family's networks."""
+    ``spatial_dims`` (2: images, 3: volumes) and ``in_chans`` describe the input the family's networks take.
+    """
 
     spatial_dims: int = 2
     in_chans: int = 3
@@ -140,24 +142,25 @@ def out_channels(module: nn.Module) -> int:
     return last
 
 
-def _stride_of(m: nn.Module) -> int:
+def _stride_of(m: nn.Module, dims: int) -> tuple[int, ...]:
     s = m.stride
-    return int(s[0] if isinstance(s, tuple) else s)
+    return tuple(int(v) for v in s) if isinstance(s, tuple) else (int(s),) * dims
 
 
-def unit_stride(module: nn.Module, chain: bool) -> int:
-    """Spatial reduction of a unit: the product along a plain chain (stem), else the largest stride
+def unit_stride(module: nn.Module, chain: bool, dims: int = 2) -> tuple[int, ...]:
+    """Spatial reduction of a unit per axis: the product along a plain chain (stem), else the largest stride
     (a residual unit's main path and shortcut reduce alike)."""
-    strides = [_stride_of(m) for m in module.modules() if isinstance(m, _CONVS + _POOLS)]
+    strides = [_stride_of(m, dims) for m in module.modules() if isinstance(m, _CONVS + _POOLS)]
     if not strides:
-        return 1
-    return math.prod(strides) if chain else max(strides)
+        return (1,) * dims
+    combine = math.prod if chain else max
+    return tuple(combine(axis) for axis in zip(*strides))
 
 
-def _declare_cut_points(units: list[Unit]) -> list[CutPoint]:
-    points, stride = [], 1
+def _declare_cut_points(units: list[Unit], dims: int = 2) -> list[CutPoint]:
+    points, stride = [], (1,) * dims
     for k, unit in enumerate(units):
-        stride *= unit_stride(unit.module, chain=k == 0)
+        stride = tuple(a * b for a, b in zip(stride, unit_stride(unit.module, k == 0, dims)))
         nxt = units[k + 1].block if k + 1 < len(units) else None
         points.append(
             CutPoint(
@@ -166,7 +169,7 @@ def _declare_cut_points(units: list[Unit]) -> list[CutPoint]:
                 block=unit.block,
                 block_end=k > 0 and nxt != unit.block,
                 channels=out_channels(unit.module),
-                stride=stride,
+                stride=stride[0] if len(set(stride)) == 1 else stride,
             )
         )
     return points

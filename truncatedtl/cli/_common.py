@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 
-from ..backbones import resolve_weights
+from ..backbones import inflated_name, resolve_weights
 from ..data import CACHE_HELP, INTENSITY_HELP
+from ..engine import RunConfig
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -55,6 +56,9 @@ def training_progress(description: str) -> Iterator:
 # Options every training command shares (train, compare, search): one definition each.
 DATA = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'.")
 BACKBONE = typer.Option(..., help="Backbone name (see ttl cutpoints).")
+INFLATE = typer.Option(False, "--inflate", help="Inflate the 2D backbone to 3D (I3D) for volumes: NAME@3d.")
+INFLATE_DEPTH = typer.Option(3, help="Kernel depth of an inflated backbone (odd): NAME@3d:D.")
+WINDOW = typer.Option(None, help="CT intensity window 'L,W' in HU for volumes (e.g. -600,1500).")
 IMAGE_SIZE = typer.Option(224, help="Input side in pixels.")
 MAX_EPOCHS = typer.Option(100, help="Epoch cap per training (training also stops when LR < 1e-7).")
 BATCH_SIZE = typer.Option(64, help="Images per optimizer step.")
@@ -88,6 +92,20 @@ DEDUPE = typer.Option(False, "--dedupe", help="CSV manifests: keep the first row
                                               "(default: refused).")
 AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': pretrained "
                                          "where available here, else none (stated in the report).")
+
+
+def run_config(options: dict, **overrides) -> RunConfig:
+    """The run a training command's options describe (``options``: the command's locals): ``--backbone NAME
+    --inflate [--inflate-depth D]`` names the inflated backbone ``NAME@3d[:D]``; ``--window L,W`` is the
+    intensity policy ``window:L,W``."""
+    values = {**options, **overrides}
+    if values.get("inflate"):
+        values["backbone"] = inflated_name(values["backbone"], values["inflate_depth"])
+    if values.get("window") is not None:
+        if values.get("intensity", "dtype") != "dtype":
+            raise ValueError("--window and --intensity both set how values map to the input range; give one")
+        values["intensity"] = f"window:{values['window']}"
+    return RunConfig.from_options(values)
 
 
 def weights_or_random(backbone: str, weights: str) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from ..backbones import load_backbone
 from ..compare import plan_comparison, run_comparison
-from ..engine import RunConfig
 from ..report.comparison import write_comparison_tables
 from ._common import (
     ALLOW_MISSING_CLASSES,
@@ -22,6 +22,8 @@ from ._common import (
     DEVICES,
     HIDDEN,
     IMAGE_SIZE,
+    INFLATE,
+    INFLATE_DEPTH,
     INTENSITY,
     LIMIT,
     LOGGER,
@@ -35,7 +37,9 @@ from ._common import (
     RECIPE,
     SPLIT_SEED,
     TASK,
+    WINDOW,
     ConfigOption,
+    run_config,
     weights_or_random,
 )
 
@@ -92,15 +96,18 @@ def compare(
     devices: int = DEVICES,
     logger: str = LOGGER,
     augment: bool = AUGMENT,
+    inflate: bool = INFLATE,
+    inflate_depth: int = INFLATE_DEPTH,
+    window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
     """Train every strategy REPEATS times and write DIR/table.md and DIR/table.csv (test AUROC/AUPRC mean ±
     std, params, MACs, CPU and GPU latency) from DIR/trials/*.json, one record per trained model."""
     default_cut, cuts = parse_cuts(cut)
     names = [s.strip() for s in strategies.split(",") if s.strip()]
-    comparison = plan_comparison(load_backbone(backbone, "none"), names, cuts, default_cut, repeats, threads)
-    weights = weights_or_random(backbone, weights)
-    base = RunConfig.from_options({**locals(), "strategy": names[0]})
+    base = run_config(locals(), strategy=names[0])
+    comparison = plan_comparison(load_backbone(base.backbone, "none"), names, cuts, default_cut, repeats, threads)
+    base = replace(base, weights=weights_or_random(base.backbone, base.weights))
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
     typer.echo(write_comparison_tables(out))
     typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")

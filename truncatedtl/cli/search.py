@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
-from ..engine import RunConfig
 from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
@@ -22,6 +22,8 @@ from ._common import (
     DEVICES,
     HIDDEN,
     IMAGE_SIZE,
+    INFLATE,
+    INFLATE_DEPTH,
     INTENSITY,
     LIMIT,
     LOGGER,
@@ -35,7 +37,9 @@ from ._common import (
     RECIPE,
     SPLIT_SEED,
     TASK,
+    WINDOW,
     ConfigOption,
+    run_config,
     weights_or_random,
 )
 
@@ -84,12 +88,15 @@ def search(
     devices: int = DEVICES,
     logger: str = LOGGER,
     augment: bool = AUGMENT,
+    inflate: bool = INFLATE,
+    inflate_depth: int = INFLATE_DEPTH,
+    window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
     """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats), train FTL
     alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
-    weights = weights_or_random(backbone, weights)
-    base = RunConfig.from_options(locals())
+    base = run_config(locals())
+    base = replace(base, weights=weights_or_random(base.backbone, base.weights))
     settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, radius=radius,
                               overlap_threshold=overlap_threshold, svcca_rule=svcca_rule,
                               test_every_cut=test_every_cut, executor=executor, workers=workers,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..engine import LOGS, RunConfig, check_config, check_writable, prepare, save_run
+from ..engine import LOGS, check_config, check_writable, prepare, save_run
 from ..engine import train as train_run
 from ._common import (
     ALLOW_MISSING_CLASSES,
@@ -19,6 +19,8 @@ from ._common import (
     DEVICES,
     HIDDEN,
     IMAGE_SIZE,
+    INFLATE,
+    INFLATE_DEPTH,
     INTENSITY,
     LIMIT,
     LOGGER,
@@ -32,7 +34,9 @@ from ._common import (
     RECIPE,
     SPLIT_SEED,
     TASK,
+    WINDOW,
     ConfigOption,
+    run_config,
     training_progress,
 )
 
@@ -67,15 +71,18 @@ def train(
     devices: int = DEVICES,
     logger: str = LOGGER,
     augment: bool = AUGMENT,
+    inflate: bool = INFLATE,
+    inflate_depth: int = INFLATE_DEPTH,
+    window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
     """Train a model with STRATEGY and write result.json, config.json, the best checkpoint and metrics.csv."""
-    run_config = RunConfig.from_options(locals())
-    check_config(run_config)
+    settings = run_config(locals())
+    check_config(settings)
     check_writable(out)
-    prepared = prepare(run_config)
+    prepared = prepare(settings)
     with training_progress(f"{strategy} {backbone}") as progress:
-        run = train_run(run_config, prepared, progress, log_dir=out / LOGS)
+        run = train_run(settings, prepared, progress, log_dir=out / LOGS)
     if not run.main:
         return
     r = run.result

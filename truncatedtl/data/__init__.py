@@ -13,6 +13,7 @@ from .intensity import INTENSITY_HELP, parse_intensity
 from .readers import read_csv, read_folder, read_npz
 from .splits import check_classes, check_limit, stratified_limit
 from .synthetic import synthetic
+from .volumes import synthetic_3d
 
 __all__ = ["CACHE_HELP", "CACHE_KINDS", "INTENSITY_HELP", "DataError", "DataSplits", "ImageDataset", "Pixels",
            "Preprocessing", "Samples", "Task", "build_cache", "check_data_options", "fingerprint", "load_data", "parse_intensity",
@@ -31,16 +32,18 @@ def check_data_options(limit: int | None, num_workers: int, cache: str, intensit
 
 def load_data(spec: str | Path, seed: int = 0, limit: int | None = None, allow_missing_classes: bool = False,
               dedupe: bool = False) -> DataSplits:
-    """Read ``spec`` — ``synthetic``, a ``.npz``, a ``.csv`` manifest or an ImageFolder directory — split it
+    """Read ``spec`` — ``synthetic``, ``synthetic-3d``, a ``.npz``, a ``.csv`` manifest or an ImageFolder directory — split it
     (seeded, stratified, where it has no splits), cap each split at ``limit`` samples (stratified), and check
     the class sets of the splits (:func:`~truncatedtl.data.splits.check_classes`)."""
     check_limit(limit)
     if str(spec) == "synthetic":
         data = synthetic(seed)
+    elif str(spec) == "synthetic-3d":
+        data = synthetic_3d(seed)
     else:
         path = Path(spec)
         if not path.exists():
-            raise DataError(f"data {path} does not exist (give a folder, .npz, .csv or 'synthetic')")
+            raise DataError(f"data {path} does not exist (give a folder, .npz, .csv, 'synthetic' or 'synthetic-3d')")
         if path.is_dir():
             data = read_folder(path, seed)
         elif path.suffix == ".npz":

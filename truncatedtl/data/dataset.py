@@ -17,6 +17,7 @@ from .cache import DiskCache, ItemCache, RamCache, disk_cache_path, resolve_cach
 from .fingerprint import items_digest
 from .images import Pixels, in_memory, read_image
 from .transforms import augment, normalise, preprocess
+from .volumes import augment_volume
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def build_cache(kind: str, samples: Samples, prep: Preprocessing, folder: Callab
 
 
 class ImageDataset(Dataset):
-    """``samples`` as normalised float (C, *spatial) inputs with their labels; ``train=True`` augments (2D)."""
+    """``samples`` as normalised float (C, *spatial) inputs with their labels; ``train=True`` augments."""
 
     def __init__(self, samples: Samples, prep: Preprocessing, train: bool, cache: ItemCache | None = None) -> None:
         self.samples = samples
@@ -82,6 +83,6 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.image(i)
-        if self.train and x.ndim == 3:
-            x = augment(x)
+        if self.train:
+            x = augment(x) if self.prep.spatial_dims == 2 else augment_volume(x)
         return normalise(x, self.mean, self.std, self.prep.in_chans), self.labels[i]

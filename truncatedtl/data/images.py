@@ -86,9 +86,14 @@ def _dicom(path: Path) -> Pixels:
 
 
 def read_image(path: Path) -> Pixels:
-    """Pixels of one image file, (H, W), (H, W, C) or (D, H, W) for volumes, at their stored depth."""
+    """Pixels of one image file, (H, W), (H, W, C) or (D, H, W) for volumes (NIfTI, or a folder holding one
+    DICOM series, in HU), at their stored depth."""
     try:
         name = path.name.lower()
+        if path.is_dir():
+            from .volumes import read_dicom_series
+
+            return Pixels(read_dicom_series(path), None)
         if name.endswith(".dcm"):
             return _dicom(path)
         if name.endswith((".nii", ".nii.gz")):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._types import DataError, DataSplits, Samples
 from .splits import stratified_partition
+from .volumes import is_volume
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".nii", ".gz"}
 SPLITS = ("train", "val", "test")
@@ -128,7 +129,9 @@ def read_folder(root: Path, seed: int) -> DataSplits:
             notes.append(f"val carved from train ({VAL_FROM_TRAIN:.0%}, stratified, seed {seed})")
         elif present["val"].name != "val":
             notes.append(f"val split read from {present['val'].name}/")
-    return DataSplits(**splits, classes=classes, source=str(root), notes=notes)
+    first = splits["train"].items[0]
+    return DataSplits(**splits, classes=classes, source=str(root), spatial_dims=3 if is_volume(first) else 2,
+                      notes=notes)
 
 
 def _duplicates(path: Path, items: list[Path], lines: list[int], dedupe: bool) -> tuple[np.ndarray, list[str]]:
@@ -172,7 +175,8 @@ def _class_names(path: Path, raw: list[str], lines: list[int], split_of: list[st
 
 def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
     """A CSV manifest ``path,label[,split]`` (paths relative to the CSV); several label columns instead of
-    ``label`` make a multi-label set (0/1 per column). A file listed twice is refused unless ``dedupe``."""
+    ``label`` make a multi-label set (0/1 per column). A file listed twice is refused unless ``dedupe``. Paths
+    to NIfTI files or DICOM series folders make a set of volumes."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
@@ -188,7 +192,7 @@ def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
         if not row["path"]:
             raise DataError(f"{path} row {line}: empty path")
         file = (path.parent / row["path"]).resolve()
-        if not file.is_file():
+        if not file.exists():
             raise DataError(f"{path} row {line}: image {row['path']} does not exist")
         values = [row.get(c) for c in label_columns]
         if any(v is None or v.strip() == "" for v in values):
@@ -218,4 +222,5 @@ def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
     else:
         splits = dict(zip(SPLITS, (whole.subset(p) for p in stratified_partition(labels, FRACTIONS, seed))))
         notes.append(f"split 64/16/20 stratified with seed {seed}")
-    return DataSplits(**splits, classes=classes, source=str(path), notes=notes)
+    return DataSplits(**splits, classes=classes, source=str(path), spatial_dims=3 if is_volume(items[0]) else 2,
+                      notes=notes)

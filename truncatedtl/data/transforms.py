@@ -1,9 +1,10 @@
 """Preprocessing (evaluation and training alike) and training augmentation, for 2D and 3D alike.
 
-Evaluation: the intensity policy maps native values to 0–255, center crop to a square (cube), resize to
-``image_size`` (antialiased), round to uint8 (what a cache keeps), then grayscale → the backbone's channels and
-normalisation with its mean/std. Training adds a random crop (scale 0.8–1 of the side, resized back) and a
-slight random rotation (±5°), 2D only; volumes are not augmented."""
+Evaluation: the intensity policy maps native values to 0–255; an image is center-cropped to a square and resized
+to ``image_size`` (antialiased), a volume resampled whole to a cube of ``image_size`` (MONAI, trilinear); both
+are rounded to uint8 (what a cache keeps), then grayscale → the backbone's channels and normalisation with its
+mean/std. Training adds a random crop (scale 0.8–1 of the side, resized back) and a slight random rotation
+(±5°); volumes also a random flip per axis (:mod:`.volumes`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from ._types import DataError
 from .images import Pixels
 from .intensity import intensity_range, to_display
+from .volumes import resample_volume
 
 
 def to_channels_first(pixels: np.ndarray, spatial_dims: int) -> np.ndarray:
@@ -40,10 +42,11 @@ def square_resize(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def preprocess(pixels: Pixels, image_size: int, spatial_dims: int, intensity: str = "dtype") -> torch.Tensor:
-    """One image to uint8 (C, *[image_size]*spatial_dims): intensity policy, center crop, resize."""
+    """One image or volume to uint8 (C, *[image_size]*spatial_dims): intensity policy, then center crop and
+    resize (images) or whole-volume resampling (volumes)."""
     lo, hi = intensity_range(pixels.array, pixels.range, intensity)
-    x = to_display(to_channels_first(pixels.array, spatial_dims), lo, hi)
-    return square_resize(torch.from_numpy(np.ascontiguousarray(x)), image_size)
+    x = torch.from_numpy(np.ascontiguousarray(to_display(to_channels_first(pixels.array, spatial_dims), lo, hi)))
+    return resample_volume(x, image_size) if spatial_dims == 3 else square_resize(x, image_size)
 
 
 def normalise(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, in_chans: int) -> torch.Tensor:

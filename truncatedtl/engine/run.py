@@ -206,8 +206,9 @@ def check_compatible(data: DataSplits, backbone: Backbone) -> None:
 
     kind = {2: "images (2D)", 3: "volumes (3D)"}
     fitting = ", ".join(available(spatial_dims=data.spatial_dims)) or "none registered"
+    inflate = " (or a 2D backbone with --inflate)" if data.spatial_dims == 3 else ""
     raise DataError(f"{data.source} holds {kind[data.spatial_dims]}; {backbone.name} is a {backbone.spatial_dims}D "
-                    f"backbone; {data.spatial_dims}D backbones: {fitting}")
+                    f"backbone; {data.spatial_dims}D backbones: {fitting}{inflate}")
 
 
 def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
