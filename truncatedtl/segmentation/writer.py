@@ -4,6 +4,8 @@ probabilities as ``.npy`` on request)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -56,14 +58,14 @@ def write_predictions(model: nn.Module, images: list[Path], out_dir: Path, image
         labels = values[mask_from_probabilities(probs).numpy()]
         mask = Image.fromarray(labels.astype(np.uint8 if values.max() <= 255 else np.uint16))
         target = out_dir / f"{path.stem}.png"
-        _write(target, lambda f: mask.save(f, format="PNG"))
+        _write(target, partial(mask.save, format="PNG"))
         if probabilities:
-            _write(out_dir / f"{path.stem}.npy", lambda f: np.save(f, probs.numpy().astype(np.float32)))
+            _write(out_dir / f"{path.stem}.npy", partial(np.save, arr=probs.numpy().astype(np.float32)))
         written.append(target)
     return written
 
 
-def _write(target: Path, save) -> None:
+def _write(target: Path, save: Callable) -> None:
     partial = target.with_name(f".{target.name}.partial")
     with open(partial, "wb") as handle:
         save(handle)
