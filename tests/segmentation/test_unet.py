@@ -8,7 +8,7 @@ from segmentation_models_pytorch.encoders import get_encoder
 
 from truncatedtl.analysis.complexity import count_params
 from truncatedtl.backbones.weights import efficientnet_lite0_offline
-from truncatedtl.segmentation import build_segmentation, load_encoder, segmentation_loss
+from truncatedtl.segmentation import available, build_segmentation, load_encoder, segmentation_loss
 from truncatedtl.segmentation.unet import build_unet
 
 SIZE = 32
@@ -54,12 +54,14 @@ def test_smp_encoder_depth_keeps_what_our_cut_removes(name):
     assert count_params(build_unet(backbone, backbone.last_cut, 1)) == count_params(full)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", available())
 def test_skip_features_are_smps_and_match_the_declared_cut_points(name):
+    """Contract over every registered U-Net backbone."""
     backbone = load_encoder(name)
+    encoder = name.removeprefix("unet_")
     with torch.random.fork_rng():
         torch.manual_seed(0)  # load_encoder's random init
-        reference = get_encoder(NAMES[name], weights=None).eval()
+        reference = get_encoder(encoder if encoder.startswith("resnet") else f"tu-{encoder}", weights=None).eval()
     model = build_unet(backbone, backbone.last_cut, 1).eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():

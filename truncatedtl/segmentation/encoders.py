@@ -75,9 +75,9 @@ def register(name: str, encoder: str, family: Family,
     _REGISTRY[name] = _Entry(encoder, family, offline)
 
 
-for _name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
+for _name in ("resnet18", "resnet34", "resnet50"):
     register(PREFIX + _name, _name, SmpResNetFamily())
-for _name in ("efficientnet_b0", "efficientnet_b1", "mobilenetv2_100"):
+for _name in ("efficientnet_b0", "mobilenetv2_100"):
     register(PREFIX + _name, _name, SmpTimmEfficientNetFamily())
 register(PREFIX + "efficientnet_lite0", "efficientnet_lite0", SmpTimmEfficientNetFamily(),
          offline=efficientnet_lite0_offline)
