@@ -7,6 +7,7 @@ import torch
 from segmentation_models_pytorch.encoders import get_encoder
 
 from truncatedtl.analysis.complexity import count_params
+from truncatedtl.backbones import BackboneError
 from truncatedtl.backbones.weights import efficientnet_lite0_offline
 from truncatedtl.segmentation import available, build_segmentation, load_encoder, segmentation_loss
 from truncatedtl.segmentation.unet import build_unet
@@ -80,3 +81,20 @@ def test_offline_imagenet_weights_reach_the_efficientnet_lite0_encoder():
     assert torch.equal(model.encoder[0][0].weight, offline["conv_stem.weight"])
     assert torch.equal(model.encoder[3][0].conv_pwl.weight, offline["blocks.2.0.conv_pwl.weight"])
     assert torch.equal(model.encoder[1][0].bn1.running_var, offline["blocks.0.0.bn1.running_var"])
+
+
+def test_resnet34_weights_from_a_local_file_and_a_clear_error_without_the_hub(tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    with torch.random.fork_rng():
+        torch.manual_seed(7)
+        source = get_encoder("resnet34", weights=None)
+    state = {k: v.contiguous() for k, v in source.state_dict().items()}
+    state["fc.weight"], state["fc.bias"] = torch.zeros(1000, 512), torch.zeros(1000)  # an ImageNet classifier
+    save_file(state, str(tmp_path / "resnet34.safetensors"))
+    model = build_segmentation("ttl", "unet_resnet34", tmp_path / "resnet34.safetensors", 2, 1)
+    assert torch.equal(model.encoder[2][0].conv1.weight, source.layer2[0].conv1.weight)
+    assert torch.equal(model.encoder[0][1].running_mean, source.bn1.running_mean)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(BackboneError, match=r"not reachable.*--weights path/to/resnet34\.safetensors"):
+        load_encoder("unet_resnet34", "pretrained")
