@@ -41,4 +41,4 @@ def test_tiny_unet_reaches_validation_dice_above_0_9_on_synthetic_seg(tmp_path):
     truth = np.kron(data.test.masks[1], np.ones((2, 2), dtype=np.uint8))
     pred = np.asarray(Image.open(written[1])) == 255
     assert 2 * (pred & (truth == 1)).sum() / (pred.sum() + truth.sum()) > 0.8
-    assert not list((tmp_path / "out").glob(".*partial"))
+    assert not list((tmp_path / "out").glob(".*tmp*"))

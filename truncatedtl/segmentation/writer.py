@@ -3,9 +3,6 @@ probabilities as ``.npy`` on request)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,7 @@ from torch import nn
 
 from ..data import DataError, read_image
 from ..data.masks import MaskDataset, resize_image
+from ..deploy.files import atomic_path
 
 
 @torch.no_grad()
@@ -48,7 +46,6 @@ def write_predictions(model: nn.Module, images: list[Path], out_dir: Path, image
     if repeated:
         raise DataError(f"several input images share the stem {repeated[0]}: their predictions would collide")
     values = np.asarray(mask_values if mask_values is not None else (0, 255))
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in images:
         probs = predict_probabilities(model, read_image(path), image_size, mean, std, in_chans)
@@ -58,15 +55,11 @@ def write_predictions(model: nn.Module, images: list[Path], out_dir: Path, image
         labels = values[mask_from_probabilities(probs).numpy()]
         mask = Image.fromarray(labels.astype(np.uint8 if values.max() <= 255 else np.uint16))
         target = out_dir / f"{path.stem}.png"
-        _write(target, partial(mask.save, format="PNG"))
+        with atomic_path(target) as tmp:
+            mask.save(tmp, format="PNG")
         if probabilities:
-            _write(out_dir / f"{path.stem}.npy", partial(np.save, arr=probs.numpy().astype(np.float32)))
+            with atomic_path(out_dir / f"{path.stem}.npy") as tmp, open(tmp, "wb") as handle:
+                np.save(handle, probs.numpy().astype(np.float32))
         written.append(target)
     return written
 
-
-def _write(target: Path, save: Callable) -> None:
-    partial = target.with_name(f".{target.name}.partial")
-    with open(partial, "wb") as handle:
-        save(handle)
-    os.replace(partial, target)
