@@ -9,7 +9,14 @@ import torch
 from PIL import Image
 
 from truncatedtl.data import DataError
-from truncatedtl.data.masks import MaskDataset, load_masks, parse_mask_values, preprocess_pairs, read_mask
+from truncatedtl.data.masks import (
+    MaskDataset,
+    is_mask_source,
+    load_masks,
+    parse_mask_values,
+    preprocess_pairs,
+    read_mask,
+)
 
 
 def _pair(root: Path, stem: str, mask: np.ndarray, suffix: str = ".png") -> None:
@@ -103,3 +110,12 @@ def test_joint_augmentation_moves_image_and_mask_together():
         assert mask.dtype == torch.long and set(mask.unique().tolist()) <= {0, 1}
         assert x[0][mask == 1].mean() > x[0][mask == 0].mean() + 1.0  # blobs stay under their mask
     assert not torch.equal(torch.stack([dataset[i][1] for i in range(8)]), masks.long())
+
+
+def test_segmentation_sources_are_recognised(tmp_path, pair_folder, image_folder):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("image,mask\n")
+    labels = tmp_path / "l.csv"
+    labels.write_text("path,label\n")
+    assert is_mask_source("synthetic-seg") and is_mask_source(pair_folder) and is_mask_source(manifest)
+    assert not any(map(is_mask_source, ("synthetic", image_folder, labels, tmp_path / "none")))

@@ -111,6 +111,21 @@ def read_mask(path: Path, mask_values: tuple[int, ...] | None) -> np.ndarray:
     return lookup[pixels]
 
 
+def is_mask_source(spec: str | Path) -> bool:
+    """Whether ``spec`` names segmentation data (so ``--task segmentation`` can be inferred from it):
+    ``synthetic-seg``, a folder with images/ and masks/, or a CSV whose header has image and mask columns."""
+    if str(spec) == "synthetic-seg":
+        return True
+    path = Path(spec)
+    if path.is_dir():
+        return (path / "images").is_dir() and (path / "masks").is_dir()
+    if path.suffix == ".csv" and path.is_file():
+        with open(path, newline="") as handle:
+            header = next(csv.reader(handle), [])
+        return {"image", "mask"} <= set(header)
+    return False
+
+
 def load_masks(spec: str | Path, seed: int = 0, mask_values: tuple[int, ...] | None = None,
                limit: int | None = None) -> MaskSplits:
     """Read ``spec`` (``synthetic-seg``, a folder with images/ + masks/, or a CSV manifest), split it 64/16/20
