@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--limit", type=int, default=None, help="at most this many pairs per split")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/lung_segmentation"))
+    parser.add_argument("--out", type=Path, default=Path("docs/results/lung_segmentation/unet_efficientnet_lite0"))
     parser.add_argument("--table", action="store_true", help="only print the table drawn from --out")
     args = parser.parse_args()
     if not args.table:

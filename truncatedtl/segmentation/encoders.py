@@ -87,10 +87,6 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def is_unet(name: str) -> bool:
-    return name in _REGISTRY
-
-
 def load_encoder(name: str, weights: str | Path = "none") -> Backbone:
     """The encoder of U-Net backbone ``name`` as a chain of units (cut points at its block boundaries).
 

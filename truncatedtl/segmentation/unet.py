@@ -37,10 +37,6 @@ class UNet(nn.Module):
         self.cut = cut
         self.frozen_cut = frozen_cut
 
-    @property
-    def out_channels(self) -> int:
-        return self.head[0].out_channels
-
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The input and each skip feature map, finest first: what the decoder consumes."""
         features = [x]
