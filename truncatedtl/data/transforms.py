@@ -44,9 +44,14 @@ def square_resize(x: torch.Tensor, size: int) -> torch.Tensor:
 def preprocess(pixels: Pixels, image_size: int, spatial_dims: int, intensity: str = "dtype") -> torch.Tensor:
     """One image or volume to uint8 (C, *[image_size]*spatial_dims): intensity policy, then center crop and
     resize (images) or whole-volume resampling (volumes)."""
-    lo, hi = intensity_range(pixels.array, pixels.range, intensity)
-    x = torch.from_numpy(np.ascontiguousarray(to_display(to_channels_first(pixels.array, spatial_dims), lo, hi)))
+    x = display(pixels, spatial_dims, intensity)
     return resample_volume(x, image_size) if spatial_dims == 3 else square_resize(x, image_size)
+
+
+def display(pixels: Pixels, spatial_dims: int, intensity: str = "dtype") -> torch.Tensor:
+    """Native pixels → float (C, *spatial) in [0, 255] by the intensity policy."""
+    lo, hi = intensity_range(pixels.array, pixels.range, intensity)
+    return torch.from_numpy(np.ascontiguousarray(to_display(to_channels_first(pixels.array, spatial_dims), lo, hi)))
 
 
 def normalise(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, in_chans: int) -> torch.Tensor:
@@ -58,14 +63,20 @@ def normalise(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, in_chans: 
     return (x - mean) / std
 
 
-def augment(x: torch.Tensor) -> torch.Tensor:
-    """Random square crop of 80–100 % of the side resized back, and a rotation within ±5°, done as one
-    affine resampling (bilinear). (C, H, W) uint8 in, float in [0, 255] out."""
+def random_affine() -> torch.Tensor:
+    """(1, 2, 3) affine of a random square crop of 80–100 % of the side (resized back) and a rotation within
+    ±5°: one draw, so an image and its mask can share it."""
     scale = float(torch.empty(()).uniform_(0.8, 1.0))
     angle = float(torch.empty(()).uniform_(-5, 5)) * math.pi / 180
     shift = torch.empty(2).uniform_(-(1 - scale), 1 - scale)
     cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    theta = torch.tensor([[cos, -sin, float(shift[0])], [sin, cos, float(shift[1])]]).unsqueeze(0)
+    return torch.tensor([[cos, -sin, float(shift[0])], [sin, cos, float(shift[1])]]).unsqueeze(0)
+
+
+def augment(x: torch.Tensor, theta: torch.Tensor | None = None, mode: str = "bilinear") -> torch.Tensor:
+    """``x`` resampled through ``theta`` (a fresh :func:`random_affine` when None) in one affine resampling
+    (``mode`` bilinear for images, nearest for masks). (C, H, W) uint8 in, float in [0, 255] out."""
+    theta = random_affine() if theta is None else theta
     grid = F.affine_grid(theta, [1, *x.shape], align_corners=False)
-    return F.grid_sample(x.float().unsqueeze(0), grid, mode="bilinear", padding_mode="border",
+    return F.grid_sample(x.float().unsqueeze(0), grid, mode=mode, padding_mode="border",
                          align_corners=False).squeeze(0)
