@@ -69,6 +69,23 @@ class TrialRecord:
         return cls(**values)
 
 
+# The two scores tables show for a trial of each task (its record's ``task``); the second is the one a search
+# selects on by default (validation AUPRC, validation Dice).
+SHOWN = {"segmentation": ("jaccard", "dice")}
+CLASSIFICATION_SHOWN = ("auroc", "auprc")
+LABELS = {"auroc": "AUROC", "auprc": "AUPRC", "dice": "Dice", "jaccard": "Jaccard"}
+
+
+def shown_scores(task: str) -> tuple[str, str]:
+    """The two scores a table shows for a record of ``task`` (binary, multiclass, multilabel, segmentation)."""
+    return SHOWN.get(task, CLASSIFICATION_SHOWN)
+
+
+def selected_score(task: str) -> str:
+    """The validation score a search ranks cut points by for a record of ``task``."""
+    return shown_scores(task)[1]
+
+
 def mean_std(values: list[float]) -> dict[str, float]:
     """``{"mean", "std"}`` of one score over the repeats (population std: 0 for one repeat)."""
     return {"mean": float(np.mean(values)), "std": float(np.std(values))}

@@ -29,7 +29,10 @@ class ModelSpec:
 def resolve_spec(backbone: Backbone, strategy: str, cut: int | None, head: HeadSpec,
                  task: str = "classification") -> ModelSpec:
     """Check ``strategy`` and ``cut`` against ``backbone`` and return the spec with the cut it really trains."""
+    from .tasks import get_task
+
     if head.num_classes < 1:
         raise ValueError(f"--num-classes must be at least 1, got {head.num_classes}")
+    get_task(task).check_strategy(strategy)
     resolved = get_strategy(strategy).resolve_cut(backbone, cut)
     return ModelSpec(backbone.name, backbone.weights, strategy, resolved, head, task)

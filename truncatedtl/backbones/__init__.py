@@ -21,7 +21,7 @@ from .resnet3d import ResNet3dFamily, no_pretrained
 from .video import VideoResNetFamily, kinetics_weights
 from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
 
-__all__ = ["Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
+__all__ = ["UNET_PREFIX", "Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
            "cut_points", "inflated_name", "register", "resolve_weights"]
 
 
@@ -32,6 +32,8 @@ class _Entry:
 
 
 _REGISTRY: dict[str, _Entry] = {}
+# Backbone names of the segmentation U-Nets, registered with their encoders in truncatedtl.segmentation.
+UNET_PREFIX = "unet_"
 
 
 def register(name: str, family: Family, offline: Callable[[], dict[str, torch.Tensor]] | None = None) -> None:
@@ -85,7 +87,12 @@ def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
     2D backbone NAME inflated to 3D (see :mod:`.inflate`), its 2D weights loaded before inflation.
     ``weights``: ``"none"`` (random init, the same for every call), ``"pretrained"`` (offline package where one
     exists, else the timm model hub) or a path to a ``.safetensors``/``.pth`` file in the timm layout.
+    ``unet_<encoder>`` names are the encoders of the segmentation U-Nets (:mod:`truncatedtl.segmentation`).
     """
+    if name.startswith(UNET_PREFIX):
+        from ..segmentation.encoders import load_encoder
+
+        return load_encoder(name, weights)
     entry = _entry(name)
     weights = str(weights)
     with torch.random.fork_rng():

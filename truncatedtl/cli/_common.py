@@ -12,6 +12,7 @@ import typer
 from ..backbones import inflated_name, resolve_weights
 from ..data import CACHE_HELP, INTENSITY_HELP
 from ..engine import RunConfig
+from ..tasks import task_of
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -67,7 +68,10 @@ LR = typer.Option(None, help="Learning rate η (default: the recipe's, 1e-4 for 
 SPLIT_SEED = typer.Option(0, help="Seed of the train/val/test split where the data has none.")
 LIMIT = typer.Option(None, help="At most N samples per split (stratified), for quick runs.")
 PATIENCE = typer.Option(3, help="paper-2d: epochs without gain of the monitored score before the LR halves.")
-TASK = typer.Option("classification", help="classification (binary, multi-class, multi-label).")
+TASK = typer.Option(None, help="classification (binary, multi-class, multi-label) or segmentation (masks); default: "
+                               "segmentation for the U-Net backbones (unet_<encoder>), else classification.")
+MASK_VALUES = typer.Option(None, help="segmentation: mask pixel value of each class, e.g. 0,255 or 0,1,2 (default: "
+                                      "binary masks of 0/1 or 0/255).")
 RECIPE = typer.Option(None, help="paper-2d (Adam, plateau halving, stop at LR < 1e-7) or paper-3d (SGD momentum 0.9, "
                                  "cosine; pretrained weights at 0.1 x LR); default: paper-3d for volumes, else paper-2d.")
 MONITOR = typer.Option(None, help="Validation score to select the checkpoint on: auprc, auroc or loss (default: the "
@@ -99,6 +103,7 @@ def run_config(options: dict, **overrides) -> RunConfig:
     --inflate [--inflate-depth D]`` names the inflated backbone ``NAME@3d[:D]``; ``--window L,W`` is the
     intensity policy ``window:L,W``."""
     values = {**options, **overrides}
+    values["task"] = values.get("task") or task_of(values["backbone"])
     if values.get("inflate"):
         values["backbone"] = inflated_name(values["backbone"], values["inflate_depth"])
     if values.get("window") is not None:

@@ -16,7 +16,7 @@ from ..backbones import load_backbone
 from ..deploy import run_metadata
 from ..spec import resolve_spec
 from ..strategies import HeadSpec
-from ..tasks import get_task
+from ..tasks import get_task, task_of
 from ._common import ConfigOption
 
 
@@ -51,7 +51,7 @@ def target_network(target: str, strategy: str | None, cut: int | None, image_siz
     backbone = load_backbone(target, "none")
     strategy = strategy or ("ttl" if cut is not None else "ftl")
     size, classes = image_size or 224, num_classes or 2
-    spec = resolve_spec(backbone, strategy, cut, HeadSpec(classes, size))
+    spec = resolve_spec(backbone, strategy, cut, HeadSpec(classes, size), task_of(target))
     model = get_task(spec.task).build(spec, backbone)
     about = {"model": target, "strategy": strategy, "cut": spec.cut, "image_size": size, "num_classes": classes}
     return model, backbone.input_shape(size), about

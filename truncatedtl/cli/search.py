@@ -28,6 +28,7 @@ from ._common import (
     LIMIT,
     LOGGER,
     LR,
+    MASK_VALUES,
     MAX_EPOCHS,
     MONITOR,
     NUM_WORKERS,
@@ -81,7 +82,8 @@ def search(
     ray_address: str | None = typer.Option(None, help="ray: address of an existing cluster (default: a local "
                                                        "instance)."),
     force: bool = typer.Option(False, "--force", help="Start over in a directory made with another configuration."),
-    task: str = TASK,
+    task: str | None = TASK,
+    mask_values: str | None = MASK_VALUES,
     recipe: str | None = RECIPE,
     monitor: str | None = MONITOR,
     precision: str = PRECISION,

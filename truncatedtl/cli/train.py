@@ -8,6 +8,7 @@ import typer
 
 from ..engine import LOGS, check_config, check_writable, prepare, save_run
 from ..engine import train as train_run
+from ..record import LABELS, shown_scores
 from ._common import (
     ALLOW_MISSING_CLASSES,
     AUGMENT,
@@ -25,6 +26,7 @@ from ._common import (
     LIMIT,
     LOGGER,
     LR,
+    MASK_VALUES,
     MAX_EPOCHS,
     MONITOR,
     NUM_WORKERS,
@@ -64,7 +66,8 @@ def train(
     hidden: int = HIDDEN,
     patience: int = PATIENCE,
     device: str = typer.Option("cpu", help="cpu or cuda."),
-    task: str = TASK,
+    task: str | None = TASK,
+    mask_values: str | None = MASK_VALUES,
     recipe: str | None = RECIPE,
     monitor: str | None = MONITOR,
     precision: str = PRECISION,
@@ -88,7 +91,7 @@ def train(
     r = run.result
     typer.echo(f"{strategy} {backbone} cut {r['cut']}: {r['params'] / 1e6:.2f} M params, "
                f"{r['macs'] / 1e9:.3f} GMACs, {r['epochs']} epochs in {r['seconds']:.0f} s")
-    typer.echo(f"val  AUROC {r['val']['auroc']:.4f}  AUPRC {r['val']['auprc']:.4f}")
-    typer.echo(f"test AUROC {r['test']['auroc']:.4f}  AUPRC {r['test']['auprc']:.4f}")
+    for split in ("val", "test"):
+        typer.echo(f"{split:<4} " + "  ".join(f"{LABELS[m]} {r[split][m]:.4f}" for m in shown_scores(r["task"])))
     save_run(run, out)
     typer.echo(f"run written to {out}")

@@ -62,6 +62,13 @@ class MaskSplits:
     source: str
     notes: list[str] = field(default_factory=list)
 
+    spatial_dims = 2
+    task = "segmentation"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
     @property
     def out_channels(self) -> int:
         """Logit maps a model needs: 1 for a binary mask (sigmoid), one per class otherwise (softmax)."""
@@ -249,8 +256,8 @@ def resize_mask(mask: np.ndarray, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="nearest-exact").to(torch.uint8)[0, 0]
 
 
-def preprocess_pairs(samples: MaskSamples, image_size: int,
-                     mask_values: tuple[int, ...] | None) -> tuple[torch.Tensor, torch.Tensor]:
+def preprocess_pairs(samples: MaskSamples, image_size: int, mask_values: tuple[int, ...] | None,
+                     intensity: str = "dtype") -> tuple[torch.Tensor, torch.Tensor]:
     """Every pair decoded and resized once: images uint8 (N, C, S, S), masks uint8 class indices (N, S, S).
     A mask whose size differs from its image's is an error naming both files."""
     images, masks = [], []
@@ -261,7 +268,7 @@ def preprocess_pairs(samples: MaskSamples, image_size: int,
         if pixels.array.shape[:2] != classes.shape:
             raise DataError(f"mask {mask} is {classes.shape[1]}x{classes.shape[0]} but image {image} is "
                             f"{pixels.array.shape[1]}x{pixels.array.shape[0]}")
-        images.append(resize_image(pixels, image_size))
+        images.append(resize_image(pixels, image_size, intensity))
         masks.append(resize_mask(classes, image_size))
     if len({t.shape[0] for t in images}) > 1:
         images = [t.expand(3, *t.shape[1:]) if t.shape[0] == 1 else t for t in images]

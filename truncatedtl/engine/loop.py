@@ -120,7 +120,7 @@ def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader
     ``progress``: optional callable ``(epoch, batch, batches, loss)`` for a progress display."""
     task = task or get_task("classification")
     recipe = get_recipe(config.recipe)
-    monitor = task.monitor(config.monitor or recipe.monitor)
+    monitor = task.monitor(config.monitor or task.default_monitor(recipe.monitor))
     fabric = fabric or make_fabric(config.device, 1, config.precision)
     net = model
     plan.freeze()

@@ -15,24 +15,20 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from ..analysis.complexity import count_macs, count_params, profile
 from ..backbones import Backbone, load_backbone
 from ..data import (
     DataError,
     DataSplits,
-    ImageDataset,
-    Preprocessing,
-    build_cache,
     check_data_options,
-    load_data,
 )
 from ..files import write_json
 from ..record import TrialRecord
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
-from ..tasks import get_task
+from ..tasks import get_task, task_of
 from .callbacks import LoggerCallback
 from .loop import PRECISIONS, LoopConfig, evaluate, fit, make_fabric
 from .recipes import Recipe, get_recipe
@@ -89,6 +85,7 @@ class RunConfig:
     devices: int = 1
     logger: str = "csv"
     augment: bool = True
+    mask_values: str | None = None
 
     @classmethod
     def from_options(cls, options: dict) -> RunConfig:
@@ -163,20 +160,16 @@ class Prepared:
         """Caches stay in their process (a disk cache is reopened by path, so it is still shared)."""
         return {**self.__dict__, "caches": {}}
 
-    def _cache_folder(self) -> Path:
+    def cache_folder(self) -> Path:
+        """Where disk caches live: ``cache_dir``, or a temporary folder removed with this object."""
         if self.cache_dir is None:
             self.cache_dir = Path(tempfile.mkdtemp(prefix="ttl-cache-"))
             weakref.finalize(self, shutil.rmtree, self.cache_dir, True)
         return self.cache_dir
 
-    def dataset(self, split: str, config: RunConfig) -> ImageDataset:
-        prep = Preprocessing(config.image_size, self.data.spatial_dims, self.backbone.mean, self.backbone.std,
-                             self.backbone.in_chans, config.intensity)
-        samples = self.data.splits()[split]
-        key = (split, config.image_size, config.intensity, config.cache)
-        if key not in self.caches:
-            self.caches[key] = build_cache(config.cache, samples, prep, self._cache_folder)
-        return ImageDataset(samples, prep, train=split == "train" and config.augment, cache=self.caches[key])
+    def dataset(self, split: str, config: RunConfig) -> Dataset:
+        """``split`` as its task reads it (augmented in training)."""
+        return get_task(config.task).dataset(self, split, config)
 
     def loader(self, split: str, config: RunConfig) -> DataLoader:
         generator = torch.Generator().manual_seed(config.seed)
@@ -190,6 +183,9 @@ def check_config(config: RunConfig) -> None:
     """Fail early, before data or weights are read: an option no run can use, an unknown backbone or strategy,
     a cut point out of range, an input smaller than the network's total stride."""
     config.validate()
+    if task_of(config.backbone) != config.task:
+        raise ValueError(f"--task {config.task} does not fit backbone {config.backbone}: segmentation takes the U-Net "
+                         f"backbones (unet_<encoder>), classification the others")
     backbone = load_backbone(config.backbone, "none")
     spec = model_spec(config, backbone, 2)
     stride = backbone.cut_points[spec.cut].stride
@@ -215,8 +211,7 @@ def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
     """Load and check the data (split with ``split_seed``) and the backbone with its weights; disk caches go to
     ``cache_dir`` (kept, so later runs reuse them) or a temporary folder."""
     config.validate()
-    data = load_data(config.data, seed=config.split_seed, limit=config.limit,
-                     allow_missing_classes=config.allow_missing_classes, dedupe=config.dedupe)
+    data = get_task(config.task).load_data(config)
     backbone = load_backbone(config.backbone, config.weights)
     check_compatible(data, backbone)
     return Prepared(data, backbone, cache_dir)
@@ -288,7 +283,7 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
         data=config.data, task=data.task, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=loop.monitor or recipe.monitor)
+        recipe=recipe.name, lr=lr, monitor=loop.monitor or task.default_monitor(recipe.monitor))
     log_record(loggers, record.to_dict())
     return TrainedRun(config, record.to_dict(), fitted.history, fitted.best_state, fabric.is_global_zero)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import write_text
-from ..record import Trial, mean_std
+from ..record import LABELS, Trial, mean_std, shown_scores
 
 COMPARISON_FILE = "compare.json"
 
@@ -51,12 +51,14 @@ def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
     return comparison, [json.loads(p.read_text()) for p in paths]
 
 
-COLUMNS = ("strategy", "cut", "auroc_mean", "auroc_std", "auprc_mean", "auprc_std", "params", "macs", "cpu_ms",
-           "gpu_ms")
+def columns(scores: tuple[str, str]) -> tuple[str, ...]:
+    """The table's columns for the two test ``scores`` it shows (AUROC/AUPRC, or Jaccard/Dice)."""
+    return ("strategy", "cut", *(f"{s}_{stat}" for s in scores for stat in ("mean", "std")), "params", "macs",
+            "cpu_ms", "gpu_ms")
 
 
 def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
-    """One row per strategy (``COLUMNS``); ``gpu_ms`` is None where no GPU was measured."""
+    """One row per strategy (:func:`columns`); ``gpu_ms`` is None where no GPU was measured."""
     unmeasured = [r["trial"] for r in records if "cost" not in r]
     if unmeasured:
         raise FileNotFoundError(f"trials {', '.join(unmeasured[:3])} have no latency measurement yet; run the same "
@@ -64,13 +66,11 @@ def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
     rows = []
     for strategy in comparison.strategies:
         runs = [r for r in records if r["strategy"] == strategy]
-        auroc = mean_std([r["test"]["auroc"] for r in runs])
-        auprc = mean_std([r["test"]["auprc"] for r in runs])
+        test = {s: mean_std([r["test"][s] for r in runs]) for s in shown_scores(runs[0]["task"])}
         gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
         rows.append({
             "strategy": strategy, "cut": runs[0]["cut"],
-            "auroc_mean": auroc["mean"], "auroc_std": auroc["std"],
-            "auprc_mean": auprc["mean"], "auprc_std": auprc["std"],
+            **{f"{s}_{stat}": value[stat] for s, value in test.items() for stat in ("mean", "std")},
             "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
             "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
             "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
@@ -78,9 +78,9 @@ def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
     return rows
 
 
-def table_csv(rows: list[dict]) -> str:
+def table_csv(rows: list[dict], scores: tuple[str, str]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns(scores), lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
     return buffer.getvalue()
@@ -89,6 +89,7 @@ def table_csv(rows: list[dict]) -> str:
 def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]) -> str:
     """The table with a caption that states data, settings, repeats and how latency was measured."""
     config = records[0]["config"]
+    scores = shown_scores(records[0]["task"])
     cpu = records[0]["cost"]["cpu"]
     gpu = records[0]["cost"]["gpu"]
     samples = "all samples" if config["limit"] is None else f"at most {config['limit']} samples per split"
@@ -102,13 +103,15 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
                f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
                + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))
     lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", settings, "", latency, "",
-             "| strategy | cut | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms | GPU ms | epochs | train s |",
+             f"| strategy | cut | test {LABELS[scores[0]]} | test {LABELS[scores[1]]} | params (M) | MACs (G) | CPU ms | "
+             "GPU ms | epochs | train s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
         runs = [x for x in records if x["strategy"] == r["strategy"]]
-        lines.append(f"| {r['strategy']} | {r['cut']} | {r['auroc_mean']:.4f} ± {r['auroc_std']:.4f} | "
-                     f"{r['auprc_mean']:.4f} ± {r['auprc_std']:.4f} | {r['params'] / 1e6:.2f} | "
+        lines.append(f"| {r['strategy']} | {r['cut']} | "
+                     + " | ".join(f"{r[s + '_mean']:.4f} ± {r[s + '_std']:.4f}" for s in scores)
+                     + f" | {r['params'] / 1e6:.2f} | "
                      f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {gpu_ms} | "
                      f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} |")
     lines += ["", ("cut: units kept above the stem (the full network for ftl and linear); epochs: mean epochs "
@@ -122,6 +125,6 @@ def write_comparison_tables(directory: Path) -> str:
     comparison, records = read_comparison(directory)
     rows = comparison_rows(comparison, records)
     markdown = table_markdown(comparison, rows, records)
-    write_text(directory / "table.csv", table_csv(rows))
+    write_text(directory / "table.csv", table_csv(rows, shown_scores(records[0]["task"])))
     write_text(directory / "table.md", markdown)
     return markdown

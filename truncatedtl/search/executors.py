@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import torch
 
 from ..engine import Prepared, RunConfig, TrainedRun, prepare, train
+from ..record import LABELS, selected_score
 from .store import Trial, TrialStore, trial_config
 
 EXECUTORS = ("local", "ray")
@@ -43,7 +44,8 @@ def run_trials(trials: list[Trial], base: RunConfig, store: TrialStore, executor
         for i, (trial, run) in enumerate(finished, start=1):
             store.save(trial, run)
             if progress is not None:
-                progress(f"[{i}/{len(todo)}] {trial.key}: val AUPRC {run.result['val']['auprc']:.4f} "
+                score = selected_score(run.result["task"])
+            progress(f"[{i}/{len(todo)}] {trial.key}: val {LABELS[score]} {run.result['val'][score]:.4f} "
                          f"({run.result['seconds']:.0f} s)")
     return [store.get(t) for t in trials]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
-from ..record import mean_std
+from ..record import mean_std, selected_score
 from ..strategies import get_strategy
 from .store import Trial, TrialStore
 
@@ -110,4 +110,5 @@ class Session:
         self.stages.append(Stage(stage, list(cuts)))
         trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut)]
         records = {r["trial"]: r for r in self.run(trials)}
-        return [CutScore(cut, **mean_std([records[t.key]["val"]["auprc"] for t in self.trials(cut)])) for cut in cuts]
+        score = selected_score(self.prepared.data.task)
+        return [CutScore(cut, **mean_std([records[t.key]["val"][score] for t in self.trials(cut)])) for cut in cuts]

@@ -15,10 +15,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..backbones import Backbone, BackboneError, Family, Unit
+from ..backbones import UNET_PREFIX, Backbone, BackboneError, Family, Unit
 from ..backbones.weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
 
-PREFIX = "unet_"
 # Keys of a classification checkpoint that an encoder has no place for (EfficientNet's neck).
 _NECK = ("conv_head.", "bn2.")
 
@@ -76,10 +75,10 @@ def register(name: str, encoder: str, family: Family,
 
 
 for _name in ("resnet18", "resnet34", "resnet50"):
-    register(PREFIX + _name, _name, SmpResNetFamily())
+    register(UNET_PREFIX + _name, _name, SmpResNetFamily())
 for _name in ("efficientnet_b0", "mobilenetv2_100"):
-    register(PREFIX + _name, _name, SmpTimmEfficientNetFamily())
-register(PREFIX + "efficientnet_lite0", "efficientnet_lite0", SmpTimmEfficientNetFamily(),
+    register(UNET_PREFIX + _name, _name, SmpTimmEfficientNetFamily())
+register(UNET_PREFIX + "efficientnet_lite0", "efficientnet_lite0", SmpTimmEfficientNetFamily(),
          offline=efficientnet_lite0_offline)
 
 

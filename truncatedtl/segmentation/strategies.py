@@ -15,6 +15,7 @@ from pathlib import Path
 
 from torch import nn
 
+from ..backbones import Backbone
 from ..strategies import TrainingPlan
 from ..strategies.lwft import LOWER_LR_FACTOR
 from .encoders import load_encoder
@@ -41,35 +42,39 @@ def build_segmentation(strategy: str, backbone_name: str, weights: str | Path, c
     """The U-Net ``strategy`` trains on U-Net backbone ``backbone_name`` at encoder cut point ``cut`` (ignored
     by ftl and linear). ``num_classes`` output maps: 1 for binary masks (sigmoid), N >= 2 for N classes
     (softmax)."""
-    check_strategy(strategy)
     if num_classes < 1:
         raise ValueError(f"num_classes must be at least 1 (1 = binary mask), got {num_classes}")
-    backbone = load_encoder(backbone_name, weights)
+    return unet_for(strategy, load_encoder(backbone_name, weights), cut, num_classes)
+
+
+def unet_for(strategy: str, backbone: Backbone, cut: int | None, out_channels: int) -> UNet:
+    """The U-Net ``strategy`` trains on the encoder ``backbone`` at ``cut`` with ``out_channels`` logit maps."""
+    check_strategy(strategy)
     if not _USES_CUT[strategy]:
         cut = backbone.last_cut
     elif cut is None:
         raise ValueError(f"strategy {strategy} needs a cut point (--cut K, 0..{backbone.last_cut}; block "
-                         f"boundaries of {backbone_name}: {', '.join(map(str, backbone.block_ends))})")
+                         f"boundaries of {backbone.name}: {', '.join(map(str, backbone.block_ends))})")
     backbone.check_cut(cut)
     if strategy == "lwft" and cut == backbone.last_cut:
         raise ValueError(f"lwft at cut {cut} freezes the whole encoder (that is the linear strategy); "
                          f"choose a --cut below {cut}")
     if strategy == "ttl":
-        return build_unet(backbone, cut, num_classes)
+        return build_unet(backbone, cut, out_channels)
     frozen = {"ftl": None, "lwft": cut, "linear": backbone.last_cut}[strategy]
-    return build_unet(backbone, backbone.last_cut, num_classes, frozen_cut=frozen)
+    return build_unet(backbone, backbone.last_cut, out_channels, frozen_cut=frozen)
 
 
 def training_plan(model: nn.Module, lr: float) -> TrainingPlan:
     """Parameter groups of a (possibly DDP/DataParallel-wrapped) U-Net: decoder and head at ``lr``; the
     unfrozen encoder at ``lr`` (nothing frozen) or ``lr``/10 (above a frozen part); frozen units listed."""
     model: UNet = getattr(model, "module", model)
-    new = list(model.decoder.parameters()) + list(model.head.parameters())
+    new = {"params": list(model.decoder.parameters()) + list(model.head.parameters()), "lr": lr, "pretrained": False}
     if model.frozen_cut is None:
-        return TrainingPlan([{"params": list(model.encoder.parameters()) + new, "lr": lr}])
+        return TrainingPlan([{"params": list(model.encoder.parameters()), "lr": lr, "pretrained": True}, new])
     frozen = list(model.encoder[: model.frozen_cut + 1])
     top = [p for unit in model.encoder[model.frozen_cut + 1:] for p in unit.parameters()]
-    groups = [{"params": new, "lr": lr}]
+    groups = [new]
     if top:
-        groups.append({"params": top, "lr": lr * LOWER_LR_FACTOR})
+        groups.append({"params": top, "lr": lr * LOWER_LR_FACTOR, "pretrained": True})
     return TrainingPlan(groups, frozen=frozen)

@@ -5,10 +5,12 @@ how predictions are read; the loop itself has no task-specific branches."""
 
 from __future__ import annotations
 
+from ..backbones import UNET_PREFIX
 from ._base import Evaluation, Task
 from .classification import Classification
+from .segmentation import Segmentation
 
-__all__ = ["Evaluation", "Task", "available", "get_task", "register"]
+__all__ = ["Evaluation", "Task", "available", "get_task", "register", "task_of"]
 
 _REGISTRY: dict[str, Task] = {}
 
@@ -18,10 +20,16 @@ def register(task: Task) -> None:
 
 
 register(Classification())
+register(Segmentation())
 
 
 def available() -> list[str]:
     return list(_REGISTRY)
+
+
+def task_of(backbone: str) -> str:
+    """The task a backbone name implies: segmentation for the U-Nets (``unet_*``), else classification."""
+    return "segmentation" if backbone.startswith(UNET_PREFIX) else "classification"
 
 
 def get_task(name: str) -> Task:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
 from ..backbones import Backbone
 from ..spec import ModelSpec
@@ -34,10 +35,27 @@ class Evaluation:
 
 
 class Task:
-    """A registered task. ``kind`` details (binary, multiclass, multilabel …) come from the data."""
+    """A registered task. ``kind`` details (binary, multiclass, multilabel …) come from the data (its ``task``).
+
+    It reads its data (``load_data``: splits with ``classes``, ``num_classes``, ``task``, ``spatial_dims``,
+    ``source`` and ``notes``), makes each split's dataset, builds and plans the network of a model spec, and
+    gives the loss, the evaluation and the monitored scores."""
 
     name: str = ""
     monitors: tuple[Monitor, ...] = ()
+
+    def default_monitor(self, recipe_monitor: str) -> str:
+        """The validation score selected on unless ``--monitor`` says otherwise."""
+        return recipe_monitor
+
+    def check_strategy(self, strategy: str) -> None:
+        """Refuse a strategy the task cannot train (before any work)."""
+
+    def load_data(self, config):
+        raise NotImplementedError
+
+    def dataset(self, prepared, split: str, config) -> Dataset:
+        raise NotImplementedError
 
     def monitor(self, name: str) -> Monitor:
         found = {m.name: m for m in self.monitors}

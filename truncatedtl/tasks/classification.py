@@ -7,7 +7,10 @@ import torch
 from torch import nn
 
 from ..backbones import Backbone
+from ..data import DataError, DataSplits, ImageDataset, Preprocessing, build_cache, load_data
+from ..data.masks import is_mask_source
 from ..engine.metrics import loss_fn, probabilities, scores
+from ..segmentation.encoders import available as unets
 from ..spec import ModelSpec
 from ..strategies import TrainingPlan, build, get_strategy
 from ._base import Evaluation, Monitor, Task
@@ -36,6 +39,25 @@ class ClassificationEvaluation(Evaluation):
 class Classification(Task):
     name = "classification"
     monitors = (Monitor("auprc"), Monitor("auroc"), Monitor("loss", maximize=False))
+
+    def load_data(self, config) -> DataSplits:
+        if is_mask_source(config.data):
+            raise DataError(f"{config.data} holds image/mask pairs: that is segmentation data; use a U-Net backbone "
+                            f"({', '.join(unets())})")
+        return load_data(config.data, seed=config.split_seed, limit=config.limit,
+                         allow_missing_classes=config.allow_missing_classes, dedupe=config.dedupe)
+
+    def dataset(self, prepared, split: str, config) -> ImageDataset:
+        """Items decoded and preprocessed one at a time, through the cache ``config.cache`` kept in
+        ``prepared`` (shared by the trials of a search)."""
+        backbone, data = prepared.backbone, prepared.data
+        prep = Preprocessing(config.image_size, data.spatial_dims, backbone.mean, backbone.std, backbone.in_chans,
+                             config.intensity)
+        samples = data.splits()[split]
+        key = (split, config.image_size, config.intensity, config.cache)
+        if key not in prepared.caches:
+            prepared.caches[key] = build_cache(config.cache, samples, prep, prepared.cache_folder)
+        return ImageDataset(samples, prep, train=split == "train" and config.augment, cache=prepared.caches[key])
 
     def build(self, spec: ModelSpec, backbone: Backbone) -> nn.Module:
         return build(spec.strategy, backbone, spec.cut, spec.head)

@@ -1,0 +1,84 @@
+"""Segmentation: U-Nets on pretrained encoders, truncated symmetrically (:mod:`truncatedtl.segmentation`),
+Dice + BCE (binary masks, one logit map) or Dice + CE (N classes, N maps), Dice and Jaccard per class and
+mean; selection on validation Dice."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..backbones import Backbone
+from ..data.masks import MaskDataset, MaskSplits, load_masks, parse_mask_values, preprocess_pairs
+from ..segmentation import DiceJaccard, check_strategy, segmentation_loss, training_plan, unet_for
+from ..spec import ModelSpec
+from ..strategies import TrainingPlan
+from ._base import Evaluation, Monitor, Task
+
+
+def out_channels(num_classes: int) -> int:
+    """Logit maps for ``num_classes`` mask classes: one (sigmoid) for a binary mask, else one per class."""
+    return 1 if num_classes == 2 else num_classes
+
+
+class SegmentationEvaluation(Evaluation):
+    """Streaming Dice/Jaccard over a split, flattened to scores: ``dice``, ``jaccard`` (means over the scored
+    classes), ``dice_<class>``, ``jaccard_<class>``, and the mean ``loss``."""
+
+    def __init__(self) -> None:
+        self.scores: DiceJaccard | None = None
+        self.loss_sum, self.count = 0.0, 0
+
+    def update(self, outputs: torch.Tensor, targets: torch.Tensor, loss: float) -> None:
+        self.scores = self.scores or DiceJaccard(outputs.shape[1])
+        self.scores.update(outputs.cpu(), targets.cpu())
+        self.loss_sum += loss * len(targets)
+        self.count += len(targets)
+
+    def compute(self) -> dict[str, float]:
+        computed = self.scores.compute()
+        per_class = {f"{score}_{c}": value for score in ("dice", "jaccard")
+                     for c, value in computed[f"{score}_per_class"].items()}
+        return {"dice": computed["dice"], "jaccard": computed["jaccard"], **per_class,
+                "loss": self.loss_sum / max(self.count, 1)}
+
+
+class Segmentation(Task):
+    name = "segmentation"
+    monitors = (Monitor("dice"), Monitor("jaccard"), Monitor("loss", maximize=False))
+
+    def default_monitor(self, recipe_monitor: str) -> str:
+        return "dice"
+
+    def check_strategy(self, strategy: str) -> None:
+        check_strategy(strategy)
+
+    def load_data(self, config) -> MaskSplits:
+        values = parse_mask_values(config.mask_values) if config.mask_values else None
+        return load_masks(config.data, seed=config.split_seed, mask_values=values, limit=config.limit)
+
+    def dataset(self, prepared, split: str, config) -> MaskDataset:
+        """Pairs decoded and resized once per split and size (kept in ``prepared``); joint augmentation."""
+        key = ("pairs", split, config.image_size, config.intensity)
+        if key not in prepared.caches:
+            data = prepared.data
+            prepared.caches[key] = preprocess_pairs(data.splits()[split], config.image_size, data.mask_values,
+                                                    config.intensity)
+        images, masks = prepared.caches[key]
+        backbone = prepared.backbone
+        return MaskDataset(images, masks, backbone.mean, backbone.std, train=split == "train" and config.augment,
+                           in_chans=backbone.in_chans)
+
+    def build(self, spec: ModelSpec, backbone: Backbone) -> nn.Module:
+        return unet_for(spec.strategy, backbone, spec.cut, out_channels(spec.head.num_classes))
+
+    def plan(self, spec: ModelSpec, model: nn.Module, lr: float) -> TrainingPlan:
+        return training_plan(model, lr)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
+        return segmentation_loss(outputs, targets)
+
+    def probabilities(self, outputs: torch.Tensor, kind: str) -> torch.Tensor:
+        return torch.sigmoid(outputs) if outputs.shape[1] == 1 else torch.softmax(outputs, 1)
+
+    def evaluation(self, kind: str) -> Evaluation:
+        return SegmentationEvaluation()
