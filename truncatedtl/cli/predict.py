@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..deploy import predict_run
+from ..deploy import predict_masks, predict_run
+from ..engine import run_task
 from ._common import ConfigOption
 
 
@@ -17,7 +18,10 @@ def predict(
     inputs: Annotated[list[Path], typer.Argument(help="Image files, folders of images, or .npz files.")],
     onnx: Annotated[bool, typer.Option("--onnx", help="Run RUN_DIR/model.onnx (from ttl export) under "
                                        "onnxruntime instead of PyTorch.")] = False,
-    out: Annotated[Path | None, typer.Option(help="CSV file to write (default: standard output).")] = None,
+    out: Annotated[Path | None, typer.Option(help="CSV file to write (default: standard output); for a "
+                                             "segmentation run, the folder of mask PNGs (required).")] = None,
+    probabilities: Annotated[bool, typer.Option("--probabilities", help="Segmentation: also write each image's "
+                                                "class probabilities as <stem>.npy.")] = False,
     skip_unreadable: Annotated[bool, typer.Option("--skip-unreadable", help="Exit 0 even when some inputs cannot "
                                                   "be read (they are still listed on stderr).")] = False,
     config: Path | None = ConfigOption,
@@ -28,6 +32,14 @@ def predict(
     sigmoid per class for multi-label models. Inputs are preprocessed exactly as evaluation does."""
     from rich.console import Console
     from rich.progress import Progress
+
+    if run_task(run_dir) == "segmentation":
+        if onnx or out is None:
+            raise ValueError("a segmentation run predicts with PyTorch into a folder of masks: give --out DIR "
+                             "(and no --onnx)")
+        written = predict_masks(run_dir, inputs, out, probabilities)
+        typer.echo(f"wrote {len(written)} mask(s) to {out}")
+        return
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("predict", total=None)

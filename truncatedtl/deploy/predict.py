@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,3 +113,19 @@ def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,
         model, metadata = run_metadata(run_dir)
         runtime = TorchRuntime(model)
     return predict(runtime, metadata, collect_inputs(inputs, metadata.spatial_dims), progress)
+
+
+def predict_masks(run_dir: Path, inputs: list[Path], out_dir: Path, probabilities: bool = False) -> list[Path]:
+    """A segmentation run's masks for image files and folders: ``out_dir/<stem>.png`` at each image's original
+    size, in the run's mask values (and ``<stem>.npy`` probabilities with ``probabilities``)."""
+    from ..data.masks import parse_mask_values
+    from ..segmentation.writer import write_predictions
+
+    model, metadata = run_metadata(run_dir)
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    files = [Path(name) for s in collect_inputs(inputs, 2) for name in s.names]
+    if any(":" in str(f) and not f.exists() for f in files):
+        raise ValueError("segmentation predicts image files and folders, not .npz arrays")
+    values = parse_mask_values(config["mask_values"]) if config.get("mask_values") else None
+    return write_predictions(model, files, Path(out_dir), metadata.image_size, tuple(metadata.mean),
+                             tuple(metadata.std), values, probabilities, metadata.in_chans, metadata.intensity)

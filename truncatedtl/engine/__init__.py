@@ -11,9 +11,10 @@ from .run import (
            check_writable,
            load_run,
            prepare,
+           run_task,
            save_run,
            train,
 )
 
 __all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "LOGS", "check_config", "check_writable", "evaluate", "fit",
-           "load_run", "predict", "prepare", "save_run", "scores", "train"]
+           "load_run", "predict", "prepare", "run_task", "save_run", "scores", "train"]

@@ -328,6 +328,14 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     return out
 
 
+def run_task(run_dir: Path) -> str:
+    """The task of a run directory's model (from its config)."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory: config.json is missing")
+    return json.loads(path.read_text()).get("task", "classification")
+
+
 def load_run(run_dir: Path) -> tuple[nn.Module, RunConfig, dict]:
     """Rebuild a saved run's network and load its checkpoint (safetensors: no code is executed)."""
     from safetensors.torch import load_file

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_path, write_json, write_text
-from ..record import mean_std
+from ..record import LABELS, mean_std, shown_scores
 
 REPORT_FILES = ("report.json", "report.md", "auprc_by_cut.png")
 SEARCH_MARKER = "records/search.json"
-METRICS = ("auroc", "auprc")
 
 
 def _read(path: Path) -> dict:
@@ -28,13 +27,13 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _summary(records: list[dict], tests: dict[str, dict], cost: dict) -> dict:
+def _summary(records: list[dict], tests: dict[str, dict], cost: dict, scores: tuple[str, str]) -> dict:
     """One model over its repeats: scores on val and test (``tests``: trial key → test scores), and its cost
     (latency of one image)."""
     first = records[0]
     split_scores = {"val": [r["val"] for r in records], "test": [tests[r["trial"]] for r in records]}
     return {"strategy": first["strategy"], "cut": first["cut"], "trials": [r["trial"] for r in records],
-            **{split: {m: mean_std([v[m] for v in values]) for m in METRICS} for split, values in split_scores.items()},
+            **{split: {m: mean_std([v[m] for v in values]) for m in scores} for split, values in split_scores.items()},
             "params": cost["cpu"]["params"], "macs": cost["cpu"]["macs"], "cpu_ms": cost["cpu"]["latency_ms_median"],
             "gpu_ms": cost["gpu"]["latency_ms_median"] if cost["gpu"] else None}
 
@@ -49,15 +48,16 @@ def build_search_report(out: Path) -> dict:
     if missing:
         raise FileNotFoundError(f"{out}: trial records missing: {', '.join(missing)}")
     tests = _read(out / "records" / "test.json")
-    chosen = _summary([trials[k] for k in search["chosen_trials"]], tests, cost["chosen"])
-    ftl = _summary([trials[k] for k in search["ftl_trials"]], tests, cost["ftl"])
+    scores = shown_scores(trials[search["ftl_trials"][0]]["task"])
+    chosen = _summary([trials[k] for k in search["chosen_trials"]], tests, cost["chosen"], scores)
+    ftl = _summary([trials[k] for k in search["ftl_trials"]], tests, cost["ftl"], scores)
     every_cut = search["settings"]["test_every_cut"]
     searched = [r for r in trials.values() if r["strategy"] == search["strategy"]]
     by_cut = []
     for cut in sorted({r["cut"] for r in searched}):
         runs = [r for r in searched if r["cut"] == cut]
         by_cut.append({"cut": cut, "repeats": len(runs),
-                       **{f"{split}_{m}": mean_std([r[split][m] for r in runs]) for m in METRICS
+                       **{f"{split}_{m}": mean_std([r[split][m] for r in runs]) for m in scores
                           for split in (("val", "test") if every_cut else ("val",))},
                        "params": runs[0]["params"], "macs": runs[0]["macs"]})
     base, settings = search["base"], search["settings"]
@@ -65,7 +65,7 @@ def build_search_report(out: Path) -> dict:
     latency["gpu"] = cost["chosen"]["gpu"]["name"] if cost["chosen"]["gpu"] else None
     report = {
         "method": search["method"], "strategy": search["strategy"], "backbone": base["backbone"],
-        "data": base["data"], "chosen_cut": search["chosen_cut"], "reason": search["reason"],
+        "data": base["data"], "chosen_cut": search["chosen_cut"], "reason": search["reason"], "scores": list(scores),
         "trials": len(trials), "repeats": settings["repeats"], "seeds": list(range(settings["repeats"])),
         "train_seconds": round(sum(r["seconds"] for r in trials.values()), 1),
         "settings": {**{k: base[k] for k in ("image_size", "max_epochs", "batch_size", "limit", "weights",
@@ -82,7 +82,7 @@ def build_search_report(out: Path) -> dict:
                    "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"],
                    "gpu_latency": chosen["gpu_ms"] / ftl["gpu_ms"] if chosen["gpu_ms"] else None},
         "latency": latency, "stages": search["stages"], "by_cut": by_cut,
-        "trial_table": [_trial_row(r) for r in trials.values()],
+        "trial_table": [_trial_row(r, scores) for r in trials.values()],
     }
     svcca = out / "records" / "svcca_rule.json"
     if svcca.is_file():
@@ -93,9 +93,9 @@ def build_search_report(out: Path) -> dict:
     return report
 
 
-def _trial_row(record: dict) -> dict:
+def _trial_row(record: dict, scores: tuple[str, str]) -> dict:
     return {"trial": record["trial"], "strategy": record["strategy"], "cut": record["cut"], "seed": record["seed"],
-            "val_auroc": record["val"]["auroc"], "val_auprc": record["val"]["auprc"], "epochs": record["epochs"],
+            **{f"val_{m}": record["val"][m] for m in scores}, "epochs": record["epochs"],
             "best_epoch": record["best_epoch"], "seconds": record["seconds"], "params": record["params"]}
 
 
@@ -114,10 +114,11 @@ def summary_lines(report: dict) -> list[str]:
              f"{report['data']}: {report['trials']} trainings, {report['repeats']} repeat(s)")
     lines = [title, f"test split: {report['test_split']}",
              f"chosen cut: {report['chosen_cut']} ({report['reason']})",
-             f"{'model':<16} {'val AUROC':>16} {'val AUPRC':>16} {'test AUROC':>16} {'test AUPRC':>16}"]
+             f"{'model':<16} " + " ".join(f"{s + ' ' + LABELS[m]:>16}" for s in ("val", "test")
+                                          for m in report["scores"])]
     for model in (chosen, ftl):
         lines.append(f"{_name(model):<16} " + " ".join(f"{_pm(model[s][m]):>16}" for s in ("val", "test")
-                                                        for m in METRICS))
+                                                        for m in report["scores"]))
     lines.append(f"against FTL: params {ratios['params']:.3f}x ({chosen['params'] / 1e6:.2f} M vs "
                  f"{ftl['params'] / 1e6:.2f} M), MACs {ratios['macs']:.3f}x, CPU latency {ratios['cpu_latency']:.3f}x "
                  f"({chosen['cpu_ms']:.2f} ms vs {ftl['cpu_ms']:.2f} ms, batch {report['latency']['batch_size']}, "
@@ -128,6 +129,8 @@ def summary_lines(report: dict) -> list[str]:
 def _markdown(report: dict) -> str:
     chosen, ftl, ratios = report["chosen"], report["ftl"], report["ratios"]
     s = report["settings"]
+    a, b = report["scores"]
+    la, lb = LABELS[a], LABELS[b]
     samples = "all samples" if s["limit"] is None else f"at most {s['limit']} samples per split"
     setup = (f"Method **{report['method']}**, strategy **{report['strategy']}**, {report['repeats']} repeat(s) "
              f"(seeds {', '.join(map(str, report['seeds']))}), {report['trials']} trainings in "
@@ -138,10 +141,10 @@ def _markdown(report: dict) -> str:
              f"**Test split:** {report['test_split']}.", "", setup, "",
              "## Chosen cut", "", f"**Cut {report['chosen_cut']}**: {report['reason']}.", "",
              "The choice uses validation scores only; test scores below are those of the two models.", "",
-             "| model | val AUROC | val AUPRC | test AUROC | test AUPRC | params (M) | MACs (G) | CPU ms | GPU ms |",
+             f"| model | val {la} | val {lb} | test {la} | test {lb} | params (M) | MACs (G) | CPU ms | GPU ms |",
              "|---|---|---|---|---|---|---|---|---|"]
     for model in (chosen, ftl):
-        lines.append(f"| {_name(model)} | " + " | ".join(_pm(model[sp][m]) for sp in ("val", "test") for m in METRICS)
+        lines.append(f"| {_name(model)} | " + " | ".join(_pm(model[sp][m]) for sp in ("val", "test") for m in (a, b))
                      + f" | {model['params'] / 1e6:.2f} | {model['macs'] / 1e9:.3f} | {model['cpu_ms']:.2f} | "
                      + ("–" if model["gpu_ms"] is None else f"{model['gpu_ms']:.2f}") + " |")
     lat = report["latency"]
@@ -150,22 +153,22 @@ def _markdown(report: dict) -> str:
                f"{lat['batch_size']}, {lat['threads']} thread(s))"
                + ("." if lat["gpu"] is None else f"; GPU latency **{ratios['gpu_latency']:.3f}×** ({lat['gpu']})."))
     lines += ["", against, "",
-              "## Validation AUPRC by cut", "", "![validation AUPRC by cut](auprc_by_cut.png)", "",
+              f"## Validation {lb} by cut", "", f"![validation {lb} by cut](auprc_by_cut.png)", "",
               "| stage | cuts tried |", "|---|---|"]
     lines += [f"| {st['name']} | {', '.join(map(str, st['cuts']))} |" for st in report["stages"]]
     test = report["test_every_cut"]
-    lines += ["", "| cut | repeats | val AUROC | val AUPRC |" + (" test AUROC | test AUPRC |" if test else "")
+    lines += ["", f"| cut | repeats | val {la} | val {lb} |" + (f" test {la} | test {lb} |" if test else "")
               + " params (M) |", "|---|---|---|---|" + ("---|---|" if test else "") + "---|"]
-    lines += [f"| {r['cut']} | {r['repeats']} | {_pm(r['val_auroc'])} | {_pm(r['val_auprc'])} | "
-              + (f"{_pm(r['test_auroc'])} | {_pm(r['test_auprc'])} | " if test else "")
+    lines += [f"| {r['cut']} | {r['repeats']} | {_pm(r['val_' + a])} | {_pm(r['val_' + b])} | "
+              + (f"{_pm(r['test_' + a])} | {_pm(r['test_' + b])} | " if test else "")
               + f"{r['params'] / 1e6:.2f} |" for r in report["by_cut"]]
     if "statistic" in report:
         lines += ["", f"## Estimated score by cut: {report['statistic']}", "", "| cut | score |", "|---|---|"]
         lines += [f"| {row['cut']} | {row['score']:.4f} |" for row in report["scores_by_cut"]]
     if "svcca" in report:
         lines += ["", *_svcca_markdown(report["svcca"])]
-    lines += ["", "## Trials", "", "| trial | val AUROC | val AUPRC | epochs (best) | seconds |", "|---|---|---|---|---|"]
-    lines += [f"| {t['trial']} | {t['val_auroc']:.4f} | {t['val_auprc']:.4f} | {t['epochs']} ({t['best_epoch']}) | "
+    lines += ["", "## Trials", "", f"| trial | val {la} | val {lb} | epochs (best) | seconds |", "|---|---|---|---|---|"]
+    lines += [f"| {t['trial']} | {t['val_' + a]:.4f} | {t['val_' + b]:.4f} | {t['epochs']} ({t['best_epoch']}) | "
               f"{t['seconds']:.1f} |" for t in report["trial_table"]]
     return "\n".join(lines) + "\n"
 
@@ -186,19 +189,20 @@ def _plot(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = report["by_cut"]
+    score = report["scores"][1]
     cuts = np.array([r["cut"] for r in rows])
-    mean = np.array([r["val_auprc"]["mean"] for r in rows])
-    std = np.array([r["val_auprc"]["std"] for r in rows])
-    ftl = report["ftl"]["val"]["auprc"]
+    mean = np.array([r[f"val_{score}"]["mean"] for r in rows])
+    std = np.array([r[f"val_{score}"]["std"] for r in rows])
+    ftl = report["ftl"]["val"][score]
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(cuts, mean, "o-", color="tab:blue", label=f"{report['strategy']} (mean over repeats)")
     ax.fill_between(cuts, mean - std, mean + std, color="tab:blue", alpha=0.2)
     ax.axhline(ftl["mean"], color="tab:red", ls="--", label="FTL")
     ax.axhspan(ftl["mean"] - ftl["std"], ftl["mean"] + ftl["std"], color="tab:red", alpha=0.1)
     best = next(r for r in rows if r["cut"] == report["chosen_cut"])
-    ax.plot([report["chosen_cut"]], [best["val_auprc"]["mean"]], "*", ms=16, color="tab:green",
+    ax.plot([report["chosen_cut"]], [best[f"val_{score}"]["mean"]], "*", ms=16, color="tab:green",
             label=f"chosen cut {report['chosen_cut']}")
-    ax.set(xlabel="cut point k", ylabel="validation AUPRC", title=f"{report['backbone']}: {report['method']} search")
+    ax.set(xlabel="cut point k", ylabel=f"validation {LABELS[score]}", title=f"{report['backbone']}: {report['method']} search")
     if "svcca" in report:
         twin = ax.twinx()
         per_cut = report["svcca"]["per_cut"]

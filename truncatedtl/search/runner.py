@@ -25,6 +25,8 @@ from .two_stage import two_stage
 
 METHODS: dict[str, Callable[[Session, SearchSettings], Choice]] = {
     "two-stage": two_stage, "svcca": svcca_guided, "exhaustive": exhaustive, **ESTIMATORS}
+# Methods that rank cut points by trained models only (every task has them).
+TRAINING_METHODS = ("two-stage", "exhaustive")
 SEARCH_RECORD = "search"
 COST_RECORD = "cost"
 TEST_RECORD = "test"
@@ -77,6 +79,9 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     ``base.device`` may be ``auto``. Everything is checked before anything is written."""
     out = Path(out)
     check_settings(settings)
+    if base.task == "segmentation" and settings.method not in TRAINING_METHODS:
+        raise ValueError(f"--method {settings.method} reads classification features; segmentation searches train: "
+                         f"--method {' or '.join(TRAINING_METHODS)}")
     base = replace(base, device=resolve_device(base.device, settings.executor, settings.ray_address))
     check_config(replace(base, strategy=settings.strategy, cut=0))
     check_out(out)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
-from ..record import mean_std, selected_score
+from ..record import LABELS, mean_std, selected_score
 from ..strategies import get_strategy
 from .store import Trial, TrialStore
 
@@ -104,9 +104,14 @@ class Session:
         """Train (or find) FTL at every repeat; its records, seed 0 first."""
         return self.run(self.ftl_trials())
 
+    @property
+    def score_label(self) -> str:
+        """What cut points are ranked by, in words: validation AUPRC (classification) or Dice (segmentation)."""
+        return f"val {LABELS[selected_score(self.prepared.data.task)]}"
+
     def score(self, cuts: list[int], stage: str) -> list[CutScore]:
         """Train the strategy at ``cuts`` (with FTL, if not yet trained, in the same batch so that parallel
-        executors overlap them) and score each cut by validation AUPRC."""
+        executors overlap them) and score each cut by its validation score (AUPRC; Dice for segmentation)."""
         self.stages.append(Stage(stage, list(cuts)))
         trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut)]
         records = {r["trial"]: r for r in self.run(trials)}

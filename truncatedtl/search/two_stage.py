@@ -30,9 +30,9 @@ def two_stage(session: Session, settings: SearchSettings) -> Choice:
     stage2 = session.score(near, f"stage 2: within {settings.radius} of cut {coarse.cut}") if near else []
     winner = best(stage1 + stage2)
     scores = {s.cut: s.mean for s in stage1 + stage2}
-    reason = (f"best block boundary: cut {coarse.cut} (val AUPRC {coarse.mean:.4f} ± {coarse.std:.4f}) among "
+    reason = (f"best block boundary: cut {coarse.cut} ({session.score_label} {coarse.mean:.4f} ± {coarse.std:.4f}) among "
               f"{', '.join(map(str, boundaries))}; ")
     if not near:
         return Choice(winner.cut, reason + "no cut point lies within the radius for stage 2", scores)
     return Choice(winner.cut, reason + f"stage 2 tried {', '.join(map(str, near))}; best overall: cut "
-                                       f"{winner.cut} (val AUPRC {winner.mean:.4f} ± {winner.std:.4f})", scores)
+                                       f"{winner.cut} ({session.score_label} {winner.mean:.4f} ± {winner.std:.4f})", scores)
