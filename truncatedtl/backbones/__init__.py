@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,10 @@ from .densenet import DenseNetFamily
 from .efficientnet import EfficientNetFamily
 from .generic import GenericFamily
 from .resnet import ResNetFamily
-from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
+from .weights import MIN_COVERAGE, download_pretrained, efficientnet_lite0_offline, load_weights, read_weights
 
 __all__ = ["Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
-           "cut_points", "register", "resolve_weights"]
+           "cut_points", "register", "resolve_weights", "source_layout"]
 
 
 @dataclass(frozen=True)
@@ -60,20 +61,32 @@ def _entry(name: str) -> _Entry:
                         "or any timm CNN (timm.list_models()) that can be cut as a chain of its blocks")
 
 
-def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
+def load_backbone(name: str, weights: str | Path = "none", min_coverage: float = MIN_COVERAGE) -> Backbone:
     """The backbone ``name`` as a chain of units.
 
     Names that are not registered but known to timm are derived by :class:`GenericFamily`.
     ``weights``: ``"none"`` (random init, the same for every call), ``"pretrained"`` (offline package where one
-    exists, else the timm model hub) or a path to a ``.safetensors``/``.pth`` file in the timm layout.
+    exists, else the timm model hub), a ``.safetensors``/``.pth`` file, or a source checkpoint directory
+    written by ``ttl pretrain``. A file is matched to the backbone by key mapping (prefix stripping, known
+    layouts, shape checks); where that was needed, its report is printed on stderr, and a file that covers
+    less than ``min_coverage`` of the units (or whose tensors are used less than that) is refused.
     """
     entry = _entry(name)
     weights = str(weights)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        model = _create(entry, name, weights)
+        if weights == "pretrained" and entry.offline is None:
+            model = download_pretrained(entry.family.create, name)
+        else:
+            model = entry.family.create(name, pretrained=False)
     cfg = getattr(model, "pretrained_cfg", {}) or {}
     units, neck = entry.family.decompose(model)
+    if weights == "pretrained" and entry.offline is not None:
+        load_weights(model, _modules(units, neck), entry.offline(), f"offline package for {name}", 1.0)
+    elif weights not in ("none", "pretrained"):
+        report = load_weights(model, _modules(units, neck), read_weights(weights, name), weights, min_coverage)
+        if not report.exact:
+            print(report.text(), file=sys.stderr)
     return Backbone(
         name=name,
         family=entry.family,
@@ -85,15 +98,23 @@ def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
     )
 
 
-def _create(entry: _Entry, name: str, weights: str) -> torch.nn.Module:
-    if weights == "pretrained" and entry.offline is None:
-        return download_pretrained(entry.family.create, name)
+def _modules(units: list[Unit], neck: torch.nn.Module | None) -> list[torch.nn.Module]:
+    return [u.module for u in units] + ([neck] if neck is not None else [])
+
+
+def source_layout(name: str, units_state: dict[str, torch.Tensor],
+                  neck_state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The tensors of a chain of units (keys ``k.<param>``, k = unit index) and neck of backbone ``name``,
+    renamed to its timm layout (classifier aside): what a weights file for ``name`` holds."""
+    from .weights import CLASSIFIER
+
+    entry = _entry(name)
     model = entry.family.create(name, pretrained=False)
-    if weights == "pretrained":
-        load_into(model, entry.offline(), f"offline package for {name}")
-    elif weights != "none":
-        load_into(model, read_state_dict(weights), weights)
-    return model
+    units, neck = entry.family.decompose(model)
+    torch.nn.Sequential(*(u.module for u in units)).load_state_dict(units_state)
+    if neck is not None:
+        neck.load_state_dict(neck_state)
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not CLASSIFIER.match(k)}
 
 
 def cut_points(name: str) -> list[CutPoint]:

@@ -13,10 +13,10 @@ from .transforms import ImageDataset, preprocess
 __all__ = ["DataError", "DataSplits", "ImageDataset", "Samples", "Task", "load_data", "preprocess", "read_image"]
 
 
-def load_data(spec: str | Path, seed: int = 0, limit: int | None = None) -> DataSplits:
+def load_data(spec: str | Path, seed: int = 0, limit: int | None = None, uncertain: str | None = None) -> DataSplits:
     """Read ``spec`` — ``synthetic``, a ``.npz``, a ``.csv`` manifest or an ImageFolder directory — split it
     (seeded, stratified, where it has no splits), cap each split at ``limit`` samples (stratified), and check
-    that every split holds at least two classes."""
+    that every split holds at least two classes. ``uncertain``: policy for -1/blank multi-label CSV cells."""
     if str(spec) == "synthetic":
         data = synthetic(seed)
     else:
@@ -28,7 +28,7 @@ def load_data(spec: str | Path, seed: int = 0, limit: int | None = None) -> Data
         elif path.suffix == ".npz":
             data = read_npz(path)
         elif path.suffix == ".csv":
-            data = read_csv(path, seed)
+            data = read_csv(path, seed, uncertain)
         else:
             raise DataError(f"data {path}: unsupported format (give a folder, .npz, .csv or 'synthetic')")
     if limit is not None:
