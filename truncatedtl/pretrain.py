@@ -23,6 +23,7 @@ from .data import DataError, DataSplits, load_data
 from .data.splits import check_classes
 from .engine import Prepared, RunConfig, train, write_json
 
+
 @dataclass(frozen=True)
 class PretrainConfig:
     """Everything that defines a pretraining; saved in ``source.json``.

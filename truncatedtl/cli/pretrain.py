@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..pretrain import PretrainConfig, pretrain as pretrain_source, read_label_groups, save_source
+from ..pretrain import PretrainConfig, read_label_groups, save_source
+from ..pretrain import pretrain as pretrain_source
 from ._common import (
     BACKBONE,
     BATCH_SIZE,
