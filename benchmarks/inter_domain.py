@@ -4,7 +4,7 @@ three sources — ImageNet, ImageNet further pretrained on a medical source, ran
 Target: tuberculosis vs normal chest X-rays (../shared/data/cxr_lung_seg, label = trailing _0/_1 of each
 image stem; the manifest is built in a temporary directory). Medical source: ``ttl pretrain`` on
 ../shared/data/chest_xray_pneumonia. Resumable (one JSON per trial in OUT/<source>/trials). Example:
-    OMP_NUM_THREADS=1 python benchmarks/inter_domain.py --out runs/inter_domain
+    OMP_NUM_THREADS=1 python benchmarks/inter_domain.py --out runs/inter_domain [--sources imagenet,medical,random]
     python benchmarks/inter_domain.py --out docs/results/inter_domain --report-only   # redraw the table
 """
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         manifest = tb_manifest(args.target / "images", Path(tmp))
         data = load_data(manifest, seed=0)
-        for source in SOURCES:
+        for source in args.sources.split(","):
             base = RunConfig(data=str(manifest), backbone=args.backbone, strategy="ttl", image_size=args.image_size,
                              max_epochs=args.max_epochs, weights=weights[source], lr=args.lr,
                              batch_size=args.batch_size)
@@ -95,6 +95,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--sources", default=",".join(SOURCES), help="Which sources to train from (one process "
+                                                                      "per source runs them side by side).")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--report-only", action="store_true", help="Only redraw the table from OUT's records.")
     args = parser.parse_args()
