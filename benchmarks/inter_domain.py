@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> None:
 
 def table(out: Path) -> str:
     """The Markdown table of test AUROC/AUPRC (mean ± population std over seeds) drawn from the records."""
-    lines = ["| source | strategy | cut k | test AUROC | test AUPRC | val AUPRC | params (M) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| source | strategy | cut k | test AUROC | test AUPRC | val AUPRC | params (M) | seeds |",
+             "|---|---|---|---|---|---|---|---|"]
     for source in SOURCES:
         groups: dict[tuple[str, int], list[dict]] = {}
         for path in sorted((out / source / "trials").glob("*.json")):
@@ -79,7 +79,7 @@ def table(out: Path) -> str:
                 values = [g[split][metric] for g in group]
                 return f"{statistics.mean(values):.3f} ± {statistics.pstdev(values):.3f}"
             lines.append(f"| {source} | {strategy} | {cut} | {stat('test', 'auroc')} | {stat('test', 'auprc')} | "
-                         f"{stat('val', 'auprc')} | {group[0]['params'] / 1e6:.3f} |")
+                         f"{stat('val', 'auprc')} | {group[0]['params'] / 1e6:.3f} | {len(group)} |")
     return "\n".join(lines)
 
 
