@@ -61,8 +61,11 @@ def test_ftl_and_ttl_train_everything_at_one_rate():
     for strategy, cut in (("ftl", None), ("ttl", 1)):
         model = build_segmentation(strategy, "unet_resnet18", "none", cut, 3)
         plan = training_plan(model, LR)
-        assert not plan.frozen and len(plan.param_groups) == 1
-        assert len(plan.param_groups[0]["params"]) == len(list(model.parameters()))
+        assert not plan.frozen and {g["lr"] for g in plan.param_groups} == {LR}
+        assert sum(len(g["params"]) for g in plan.param_groups) == len(list(model.parameters()))
+        # encoder pretrained, decoder and head fresh: a recipe may treat them apart
+        encoder = {id(p) for p in model.encoder.parameters()}
+        assert all(all((id(p) in encoder) == g["pretrained"] for p in g["params"]) for g in plan.param_groups)
         assert model.eval()(torch.zeros(1, 3, SIZE, SIZE)).shape == (1, 3, SIZE, SIZE)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,10 @@ from .inflate import InflatedFamily, Inflation, inflated_name, parse_inflated
 from .resnet import ResNetFamily
 from .resnet3d import ResNet3dFamily, no_pretrained
 from .video import VideoResNetFamily, kinetics_weights
-from .weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
+from .weights import MIN_COVERAGE, download_pretrained, efficientnet_lite0_offline, load_weights, read_weights
 
 __all__ = ["UNET_PREFIX", "Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
-           "cut_points", "inflated_name", "register", "resolve_weights"]
+           "cut_points", "inflated_name", "register", "resolve_weights", "source_layout"]
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,16 @@ def _entry(name: str) -> _Entry:
                         "or any timm CNN (timm.list_models()) that can be cut as a chain of its blocks")
 
 
-def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
+def load_backbone(name: str, weights: str | Path = "none", min_coverage: float = MIN_COVERAGE) -> Backbone:
     """The backbone ``name`` as a chain of units.
 
     Names that are not registered but known to timm are derived by :class:`GenericFamily`; ``NAME@3d`` is the
     2D backbone NAME inflated to 3D (see :mod:`.inflate`), its 2D weights loaded before inflation.
     ``weights``: ``"none"`` (random init, the same for every call), ``"pretrained"`` (offline package where one
-    exists, else the timm model hub) or a path to a ``.safetensors``/``.pth`` file in the timm layout.
+    exists, else the timm model hub), a ``.safetensors``/``.pth`` file, or a source checkpoint directory
+    written by ``ttl pretrain``. A file is matched to the backbone by key mapping (prefix stripping, known
+    layouts, shape checks); where that was needed, its report is printed on stderr, and a file that covers
+    less than ``min_coverage`` of the units (or whose tensors are used less than that) is refused.
     ``unet_<encoder>`` names are the encoders of the segmentation U-Nets (:mod:`truncatedtl.segmentation`).
     """
     if name.startswith(UNET_PREFIX):
@@ -97,8 +101,18 @@ def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
     weights = str(weights)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        model = _create(entry, name, weights)
+        if weights == "pretrained" and entry.offline is None:
+            model = download_pretrained(entry.family.create, name)
+        else:
+            model = entry.family.create(name, pretrained=False)
     cfg = getattr(model, "pretrained_cfg", {}) or {}
+    if weights == "pretrained" and entry.offline is not None:
+        load_weights(model, entry.family.weight_units(model), entry.offline(), f"offline package for {name}", 1.0)
+    elif weights not in ("none", "pretrained"):
+        report = load_weights(model, entry.family.weight_units(model), read_weights(weights, name), weights,
+                              min_coverage)
+        if not report.exact:
+            print(report.text(), file=sys.stderr)
     units, neck = entry.family.decompose(model)
     return Backbone(
         name=name,
@@ -113,15 +127,19 @@ def load_backbone(name: str, weights: str | Path = "none") -> Backbone:
     )
 
 
-def _create(entry: _Entry, name: str, weights: str) -> torch.nn.Module:
-    if weights == "pretrained" and entry.offline is None:
-        return download_pretrained(entry.family.create, name)
+def source_layout(name: str, units_state: dict[str, torch.Tensor],
+                  neck_state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The tensors of a chain of units (keys ``k.<param>``, k = unit index) and neck of backbone ``name``,
+    renamed to its timm layout (classifier aside): what a weights file for ``name`` holds."""
+    from .weights import CLASSIFIER
+
+    entry = _entry(name)
     model = entry.family.create(name, pretrained=False)
-    if weights == "pretrained":
-        load_into(model, entry.offline(), f"offline package for {name}")
-    elif weights != "none":
-        load_into(model, read_state_dict(weights), weights)
-    return model
+    units, neck = entry.family.decompose(model)
+    torch.nn.Sequential(*(u.module for u in units)).load_state_dict(units_state)
+    if neck is not None:
+        neck.load_state_dict(neck_state)
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not CLASSIFIER.match(k)}
 
 
 def cut_points(name: str) -> list[CutPoint]:

@@ -121,6 +121,12 @@ class Family:
     def decompose(self, model: nn.Module) -> tuple[list[Unit], nn.Module | None]:
         raise NotImplementedError
 
+    def weight_units(self, model: nn.Module) -> list[nn.Module]:
+        """The submodules of ``model`` that weights are loaded into, one per unit (and the neck): what a weight
+        file's coverage is counted over. Loading happens before :meth:`decompose`, which may rebuild them."""
+        units, neck = self.decompose(model)
+        return [u.module for u in units] + ([neck] if neck is not None else [])
+
     def halve(self, backbone: Backbone, cut: int) -> tuple[list[nn.Module], nn.Module | None]:
         """Units above ``cut`` (and the neck) rebuilt at half width, randomly initialised (TransFusion)."""
         raise BackboneError(f"TransFusion (half-width top layers) is not supported for {backbone.name}")

@@ -152,6 +152,10 @@ class InflatedFamily(Family):
     def create(self, name: str, pretrained: bool) -> nn.Module:
         return self.base.create(self.source, pretrained)
 
+    def weight_units(self, model: nn.Module) -> list[nn.Module]:
+        """The 2D units: weights load into the 2D network, which :meth:`decompose` then inflates."""
+        return self.base.weight_units(model)
+
     def decompose(self, model: nn.Module) -> tuple[list[Unit], nn.Module | None]:
         units, neck = self.base.decompose(model)
         return ([Unit(u.name, u.block, to_3d(u.module, self.inflation)) for u in units],

@@ -15,6 +15,7 @@ from .compare import compare
 from .cutpoints import cutpoints
 from .export import export
 from .predict import predict
+from .pretrain import pretrain
 from .profile import profile
 from .report import report
 from .search import search
@@ -31,6 +32,7 @@ app.command()(export)
 app.command()(predict)
 app.command()(search)
 app.command()(analyze)
+app.command()(pretrain)
 
 # Errors that are the user's input, not a bug: one clear line, exit code 2.
 USER_ERRORS = (BackboneError, DataError, TrainingError, FileExistsError, FileNotFoundError, ValueError)

@@ -31,10 +31,11 @@ def check_data_options(limit: int | None, num_workers: int, cache: str, intensit
 
 
 def load_data(spec: str | Path, seed: int = 0, limit: int | None = None, allow_missing_classes: bool = False,
-              dedupe: bool = False) -> DataSplits:
+              dedupe: bool = False, uncertain: str | None = None) -> DataSplits:
     """Read ``spec`` — ``synthetic``, ``synthetic-3d``, a ``.npz``, a ``.csv`` manifest or an ImageFolder directory — split it
     (seeded, stratified, where it has no splits), cap each split at ``limit`` samples (stratified), and check
-    the class sets of the splits (:func:`~truncatedtl.data.splits.check_classes`)."""
+    the class sets of the splits (:func:`~truncatedtl.data.splits.check_classes`). ``uncertain``: policy for
+    -1/blank multi-label CSV cells."""
     check_limit(limit)
     if str(spec) == "synthetic":
         data = synthetic(seed)
@@ -49,7 +50,7 @@ def load_data(spec: str | Path, seed: int = 0, limit: int | None = None, allow_m
         elif path.suffix == ".npz":
             data = read_npz(path)
         elif path.suffix == ".csv":
-            data = read_csv(path, seed, dedupe)
+            data = read_csv(path, seed, dedupe, uncertain)
         else:
             raise DataError(f"data {path}: unsupported format (give a folder, .npz, .csv or 'synthetic')")
     if limit is not None:

@@ -173,10 +173,11 @@ def _class_names(path: Path, raw: list[str], lines: list[int], split_of: list[st
     return classes
 
 
-def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
+def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None = None) -> DataSplits:
     """A CSV manifest ``path,label[,split]`` (paths relative to the CSV); several label columns instead of
-    ``label`` make a multi-label set (0/1 per column). A file listed twice is refused unless ``dedupe``. Paths
-    to NIfTI files or DICOM series folders make a set of volumes."""
+    ``label`` make a multi-label set (0/1 per column; -1/blank with an ``uncertain`` policy, see
+    :func:`multilabel_cell`). A file listed twice is refused unless ``dedupe``. Paths to NIfTI files or DICOM
+    series folders make a set of volumes."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
@@ -195,7 +196,7 @@ def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
         if not file.exists():
             raise DataError(f"{path} row {line}: image {row['path']} does not exist")
         values = [row.get(c) for c in label_columns]
-        if any(v is None or v.strip() == "" for v in values):
+        if any(v is None for v in values) or (label_columns == ["label"] and not values[0].strip()):
             raise DataError(f"{path} row {line}: label missing for {row['path']}")
         split = (row.get("split") or "").strip()
         if "split" in columns and split not in SPLITS:
@@ -211,10 +212,9 @@ def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
         labels = np.asarray([classes.index(v[0]) for v in raw], dtype=np.int64)
     else:
         classes = label_columns
-        try:
-            labels = np.asarray([[float(x) for x in v] for v in raw], dtype=np.float32)
-        except ValueError as err:
-            raise DataError(f"{path}: multi-label columns must hold 0/1 ({err})") from err
+        labels = np.asarray([[multilabel_cell(x, uncertain, f"{path} row {line} column {c}")
+                              for x, c in zip(v, label_columns)] for line, v in enumerate(raw, start=2)],
+                            dtype=np.float32)
     whole = Samples(items, labels)
     if "split" in columns:
         splits = {s: whole.subset(np.flatnonzero(np.asarray(split_of) == s)) for s in SPLITS}
@@ -224,3 +224,28 @@ def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
         notes.append(f"split 64/16/20 stratified with seed {seed}")
     return DataSplits(**splits, classes=classes, source=str(path), spatial_dims=3 if is_volume(items[0]) else 2,
                       notes=notes)
+
+
+# CheXpert's uncertain-label policies (Irvin et al. 2019): -1 (uncertain) is masked out of the loss and the
+# scores (``ignore``, stored as -1), or counted as negative (``zeros``) or positive (``ones``).
+UNCERTAIN = {"ignore": -1.0, "zeros": 0.0, "ones": 1.0}
+
+
+def multilabel_cell(text: str, uncertain: str | None, where: str) -> float:
+    """One multi-label CSV cell → 1, 0 or -1 (masked). ``1``/``0`` as they are; ``-1`` (uncertain) by the
+    ``uncertain`` policy; blank (not mentioned) as 0, as CheXpert counts it. -1 and blank need a policy."""
+    text = text.strip()
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        value = float("nan")
+    if value in (0.0, 1.0):
+        return value
+    if value not in (None, -1.0):
+        raise DataError(f"{where}: multi-label cells hold 1, 0, -1 (uncertain) or blank, not {text!r}")
+    if uncertain is None:
+        raise DataError(f"{where}: {'blank' if value is None else 'uncertain (-1)'} label; choose an "
+                        f"uncertain-label policy ({'|'.join(UNCERTAIN)}) to read it")
+    if uncertain not in UNCERTAIN:
+        raise DataError(f"uncertain-label policy must be one of {', '.join(UNCERTAIN)}, not {uncertain!r}")
+    return 0.0 if value is None else UNCERTAIN[uncertain]

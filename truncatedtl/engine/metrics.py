@@ -16,12 +16,21 @@ def probabilities(logits: torch.Tensor, task: Task) -> torch.Tensor:
 
 def loss_fn(logits: torch.Tensor, labels: torch.Tensor, task: Task) -> torch.Tensor:
     if task == "multilabel":
-        return F.binary_cross_entropy_with_logits(logits, labels.float())
+        return masked_bce(logits, labels.float())
     return F.cross_entropy(logits, labels)
 
 
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of logits (N, C) against labels (N, C) in {0, 1}, averaged over the entries
+    whose label is not -1 (masked: uncertain under the ``ignore`` policy); 0 when every entry is masked."""
+    mask = labels >= 0
+    loss = F.binary_cross_entropy_with_logits(logits, labels.clamp(min=0), reduction="none")
+    return (loss * mask).sum() / mask.sum().clamp(min=1)
+
+
 def scores(probs: torch.Tensor, labels: torch.Tensor, task: Task) -> dict[str, float]:
-    """``{"auroc", "auprc"}`` of probabilities (N, classes) against labels (N,) or multi-hot (N, classes)."""
+    """``{"auroc", "auprc"}`` of probabilities (N, classes) against labels (N,) or multi-hot (N, classes);
+    multi-label entries of -1 are left out."""
     if task == "binary":
         p, y = probs[:, 1], labels.long()
         auroc, auprc = C.binary_auroc(p, y), C.binary_average_precision(p, y)
@@ -36,6 +45,6 @@ def scores(probs: torch.Tensor, labels: torch.Tensor, task: Task) -> dict[str, f
             auprc = C.multiclass_average_precision(probs, labels.long(), n, average="none")[present].mean()
     else:
         n = probs.shape[1]
-        auroc = C.multilabel_auroc(probs, labels.long(), n, average="macro")
-        auprc = C.multilabel_average_precision(probs, labels.long(), n, average="macro")
+        auroc = C.multilabel_auroc(probs, labels.long(), n, average="macro", ignore_index=-1)
+        auprc = C.multilabel_average_precision(probs, labels.long(), n, average="macro", ignore_index=-1)
     return {"auroc": float(auroc), "auprc": float(auprc)}

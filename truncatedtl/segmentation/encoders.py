@@ -16,7 +16,13 @@ import torch
 from torch import nn
 
 from ..backbones import UNET_PREFIX, Backbone, BackboneError, Family, Unit
-from ..backbones.weights import download_pretrained, efficientnet_lite0_offline, load_into, read_state_dict
+from ..backbones.weights import (
+    MIN_COVERAGE,
+    download_pretrained,
+    efficientnet_lite0_offline,
+    load_weights,
+    read_weights,
+)
 
 # Keys of a classification checkpoint that an encoder has no place for (EfficientNet's neck).
 _NECK = ("conv_head.", "bn2.")
@@ -109,8 +115,10 @@ def _create(entry: _Entry, weights: str) -> nn.Module:
     encoder = entry.family.create(entry.encoder, pretrained=False)
     if weights == "none":
         return encoder
-    state = entry.offline() if weights == "pretrained" else read_state_dict(weights)
+    state = entry.offline() if weights == "pretrained" else read_weights(weights, entry.encoder)
     target = getattr(encoder, "model", encoder)  # the timm universal encoder wraps the timm model
     state = {k: v for k, v in state.items() if not k.startswith(_NECK)}
-    load_into(target, state, f"offline package for {entry.encoder}" if weights == "pretrained" else weights)
+    source = f"offline package for {entry.encoder}" if weights == "pretrained" else weights
+    load_weights(target, entry.family.weight_units(encoder), state, source, 1.0 if weights == "pretrained" else
+                 MIN_COVERAGE)
     return encoder
