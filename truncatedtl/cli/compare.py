@@ -109,5 +109,5 @@ def compare(
     comparison = plan_comparison(load_backbone(base.backbone, "none"), names, cuts, default_cut, repeats, threads)
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
-    typer.echo(write_comparison_tables(out))
+    write_comparison_tables(out, show=typer.echo)
     typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")

@@ -101,8 +101,6 @@ def search(
                               overlap_threshold=overlap_threshold, svcca_rule=svcca_rule,
                               test_every_cut=test_every_cut, executor=executor, workers=workers,
                               ray_address=ray_address)
-    report = run_search(base, settings, out, force=force, progress=typer.echo)
-    typer.echo("")
-    for line in summary_lines(report):
-        typer.echo(line)
+    run_search(base, settings, out, force=force, progress=typer.echo,
+               show=lambda report: typer.echo("\n" + "\n".join(summary_lines(report))))
     typer.echo(f"report written to {out / 'report.md'}")

@@ -32,14 +32,24 @@ def read_npz(path: Path) -> DataSplits:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in archive.files]
         if missing:
             raise DataError(f"{path} lacks the arrays {', '.join(missing)} (MedMNIST layout expected)")
-        splits = {}
+        splits, width = {}, 0
         for s in SPLITS:
             images, labels = archive[f"{s}_images"], archive[f"{s}_labels"]
             if len(images) != len(labels):
                 raise DataError(f"{path}: {s}_images has {len(images)} entries but {s}_labels {len(labels)}")
             labels = labels.reshape(len(labels), -1)
+            width = width or labels.shape[1]
+            if labels.shape[1] != width:
+                raise DataError(f"{path}: {s}_labels has {labels.shape[1]} label(s) per sample but train_labels "
+                                f"{width}; every split needs the same label layout")
             splits[s] = Samples(images, labels[:, 0].astype(np.int64) if labels.shape[1] == 1 else labels)
     multilabel = splits["train"].labels.ndim == 2
+    for s, samples in splits.items() if multilabel else ():
+        bad = np.argwhere((samples.labels != 0) & (samples.labels != 1))
+        if len(bad):
+            i, j = map(int, bad[0])
+            raise DataError(f"{path}: {s}_labels[{i}, {j}] = {samples.labels[i, j]}; multi-label columns hold 0 or "
+                            f"1 only")
     count = splits["train"].labels.shape[1] if multilabel else _check_indices(path, splits)
     spatial_dims = 3 if splits["train"].items.ndim == 4 and splits["train"].items.shape[-1] not in (1, 3) else 2
     return DataSplits(**splits, classes=[str(c) for c in range(count)], source=str(path), spatial_dims=spatial_dims)
@@ -211,10 +221,12 @@ def read_csv(path: Path, seed: int, dedupe: bool = False) -> DataSplits:
         labels = np.asarray([classes.index(v[0]) for v in raw], dtype=np.int64)
     else:
         classes = label_columns
-        try:
-            labels = np.asarray([[float(x) for x in v] for v in raw], dtype=np.float32)
-        except ValueError as err:
-            raise DataError(f"{path}: multi-label columns must hold 0/1 ({err})") from err
+        for values, line in zip(raw, lines):
+            bad = [(c, v) for c, v in zip(label_columns, values) if v.strip() not in ("0", "1", "0.0", "1.0")]
+            if bad:
+                raise DataError(f"{path} row {line}: column {bad[0][0]!r} holds {bad[0][1]!r}; multi-label columns "
+                                f"hold 0 or 1 only (map uncertain labels such as -1 to 0 or 1 first)")
+        labels = np.asarray([[float(x) for x in v] for v in raw], dtype=np.float32)
     whole = Samples(items, labels)
     if "split" in columns:
         splits = {s: whole.subset(np.flatnonzero(np.asarray(split_of) == s)) for s in SPLITS}
