@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .backbones import Backbone
+from .data import fingerprint
 from .engine import RunConfig, prepare
 from .engine.run import trial_cost
 from .files import write_json
@@ -70,7 +71,7 @@ def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bo
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
         raise FileExistsError(f"--out {out} exists and is not a comparison directory; choose another --out")
     prepared = prepare(base, out / "cache")
-    store = TrialStore(out, comparison_identity(base), force)
+    store = TrialStore(out, comparison_identity(base), force, data=fingerprint(prepared.data))
     write_json(out / COMPARISON_FILE, {**asdict(comparison), "trials": [t.key for t in trials]})
     run_trials(trials, base, store, prepared=prepared, progress=progress)
     for trial in trials:

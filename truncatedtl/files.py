@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,11 +18,16 @@ from pathlib import Path
 class WriteError(OSError):
     """A result could not be written; the message names the path and what to free or change."""
 
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.errno = code
+
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, size: int | None = None) -> Iterator[Path]:
     """Yield a temporary path (same folder and suffix as ``path``) to write; it becomes ``path`` when the block
-    ends without error and is removed otherwise."""
+    ends without error and is removed otherwise. ``size``: the bytes to be written, where known, for the
+    full-disk message."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
@@ -30,17 +36,23 @@ def atomic_path(path: Path) -> Iterator[Path]:
         _fsync(tmp)
         os.replace(tmp, path)
     except OSError as err:
-        size = tmp.stat().st_size if tmp.exists() else 0
-        raise _write_error(path, err, size) from err
+        written = tmp.stat().st_size if tmp.exists() else 0
+        tmp.unlink(missing_ok=True)
+        raise _write_error(path, err, size, written) from err
     finally:
         tmp.unlink(missing_ok=True)
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path, len(data)) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+
+
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as handle:
-            handle.write(text)
+    """Write ``text`` to ``path`` atomically (UTF-8, line endings as given)."""
+    write_bytes(path, text.encode())
 
 
 def write_json(path: Path, value) -> None:
@@ -48,17 +60,35 @@ def write_json(path: Path, value) -> None:
     write_text(path, json.dumps(value, indent=2))
 
 
+def write_checkpoint(path: Path, state: dict) -> None:
+    """Write a state dict (name → tensor) as safetensors to ``path`` atomically. A tensor holding NaN or
+    infinity is refused, naming it: such a checkpoint would only ever predict garbage."""
+    from safetensors.torch import save
+
+    bad = [name for name, t in state.items() if t.is_floating_point() and not bool(t.isfinite().all())]
+    if bad:
+        raise ValueError(f"not writing {path}: tensor(s) {', '.join(bad[:3])} hold non-finite values (NaN or "
+                         f"infinity); lower the learning rate (--lr)")
+    write_bytes(path, save({k: v.detach().contiguous().cpu() for k, v in state.items()}))
+
+
 def _fsync(path: Path) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 
 
-def _write_error(path: Path, err: OSError, size: int) -> WriteError:
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 / 10 else f"{math.ceil(size / 2**10)} KiB"
+
+
+def _write_error(path: Path, err: OSError, size: int | None, written: int) -> WriteError:
+    """``size``: the whole file's bytes where known; else ``written`` (what got out before the failure) is a
+    lower bound."""
     if isinstance(err, WriteError):
         return err
-    if err.errno == errno.ENOSPC:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
         free = shutil.disk_usage(path.parent).free
-        return WriteError(errno.ENOSPC, f"disk full while writing {path}: {free / 2**20:.1f} MiB free in "
-                                        f"{path.parent}, at least {max(size, 1) / 2**20:.1f} MiB more needed; "
-                                        f"free space or choose another --out (nothing was left half-written)")
-    return WriteError(err.errno or 0, f"cannot write {path}: {err.strerror or err}")
+        needed = f"{_mib(size)} needed" if size is not None else f"at least {_mib(max(written, 1))} needed"
+        return WriteError(f"disk full while writing {path}: {needed}, {_mib(free)} free in {path.parent}; free "
+                          f"space or choose another --out (nothing was left half-written)", errno.ENOSPC)
+    return WriteError(f"cannot write {path}: {err.strerror or err}", err.errno or 0)

@@ -103,7 +103,7 @@ def compare(
     window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Train every strategy REPEATS times and write DIR/table.md and DIR/table.csv (test AUROC/AUPRC mean ±
+    """Train every strategy REPEATS times and write DIR/table.md and DIR/table.csv (test AUROC/AUPRC, or Jaccard/Dice for segmentation: mean ±
     std, params, MACs, CPU and GPU latency) from DIR/trials/*.json, one record per trained model."""
     default_cut, cuts = parse_cuts(cut)
     names = [s.strip() for s in strategies.split(",") if s.strip()]
@@ -111,5 +111,5 @@ def compare(
     comparison = plan_comparison(load_backbone(base.backbone, "none"), names, cuts, default_cut, repeats, threads)
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
-    typer.echo(write_comparison_tables(out))
+    write_comparison_tables(out, show=typer.echo)
     typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")

@@ -50,8 +50,12 @@ def target_network(target: str, strategy: str | None, cut: int | None, image_siz
         raise FileNotFoundError(f"run directory {path} does not exist")
     backbone = load_backbone(target, "none")
     strategy = strategy or ("ttl" if cut is not None else "ftl")
-    size, classes = image_size or 224, num_classes or 2
+    size, classes = 224 if image_size is None else image_size, 2 if num_classes is None else num_classes
     spec = resolve_spec(backbone, strategy, cut, HeadSpec(classes, size), task_of(target))
+    stride = backbone.cut_points[spec.cut].stride
+    if size < stride:
+        raise ValueError(f"--image-size {size} is smaller than the total stride of {target} at cut {spec.cut} "
+                         f"({stride}): use at least {stride}")
     model = get_task(spec.task).build(spec, backbone)
     about = {"model": target, "strategy": strategy, "cut": spec.cut, "image_size": size, "num_classes": classes}
     return model, backbone.input_shape(size), about

@@ -95,7 +95,7 @@ def search(
     window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats), train FTL
+    """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats; Dice for segmentation), train FTL
     alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
     base = run_config(locals())
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))
@@ -103,8 +103,6 @@ def search(
                               overlap_threshold=overlap_threshold, svcca_rule=svcca_rule,
                               test_every_cut=test_every_cut, executor=executor, workers=workers,
                               ray_address=ray_address)
-    report = run_search(base, settings, out, force=force, progress=typer.echo)
-    typer.echo("")
-    for line in summary_lines(report):
-        typer.echo(line)
+    run_search(base, settings, out, force=force, progress=typer.echo,
+               show=lambda report: typer.echo("\n" + "\n".join(summary_lines(report))))
     typer.echo(f"report written to {out / 'report.md'}")

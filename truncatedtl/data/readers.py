@@ -32,14 +32,24 @@ def read_npz(path: Path) -> DataSplits:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in archive.files]
         if missing:
             raise DataError(f"{path} lacks the arrays {', '.join(missing)} (MedMNIST layout expected)")
-        splits = {}
+        splits, width = {}, 0
         for s in SPLITS:
             images, labels = archive[f"{s}_images"], archive[f"{s}_labels"]
             if len(images) != len(labels):
                 raise DataError(f"{path}: {s}_images has {len(images)} entries but {s}_labels {len(labels)}")
             labels = labels.reshape(len(labels), -1)
+            width = width or labels.shape[1]
+            if labels.shape[1] != width:
+                raise DataError(f"{path}: {s}_labels has {labels.shape[1]} label(s) per sample but train_labels "
+                                f"{width}; every split needs the same label layout")
             splits[s] = Samples(images, labels[:, 0].astype(np.int64) if labels.shape[1] == 1 else labels)
     multilabel = splits["train"].labels.ndim == 2
+    for s, samples in splits.items() if multilabel else ():
+        bad = np.argwhere((samples.labels != 0) & (samples.labels != 1))
+        if len(bad):
+            i, j = map(int, bad[0])
+            raise DataError(f"{path}: {s}_labels[{i}, {j}] = {samples.labels[i, j]}; multi-label columns hold 0 or "
+                            f"1 only")
     count = splits["train"].labels.shape[1] if multilabel else _check_indices(path, splits)
     spatial_dims = 3 if splits["train"].items.ndim == 4 and splits["train"].items.shape[-1] not in (1, 3) else 2
     return DataSplits(**splits, classes=[str(c) for c in range(count)], source=str(path), spatial_dims=spatial_dims)
@@ -213,8 +223,7 @@ def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None 
     else:
         classes = label_columns
         labels = np.asarray([[multilabel_cell(x, uncertain, f"{path} row {line} column {c}")
-                              for x, c in zip(v, label_columns)] for line, v in enumerate(raw, start=2)],
-                            dtype=np.float32)
+                              for x, c in zip(v, label_columns)] for v, line in zip(raw, lines)], dtype=np.float32)
     whole = Samples(items, labels)
     if "split" in columns:
         splits = {s: whole.subset(np.flatnonzero(np.asarray(split_of) == s)) for s in SPLITS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -24,7 +25,7 @@ from ..data import (
     DataSplits,
     check_data_options,
 )
-from ..files import write_json
+from ..files import WriteError, write_checkpoint, write_json, write_text
 from ..record import TrialRecord
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
@@ -303,8 +304,6 @@ def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared,
 def save_run(run: TrainedRun, out: Path) -> Path:
     """Write the run directory (config, result, checkpoint, per-epoch metrics) in a staging folder beside
     ``out`` and move it into place at the end: an interrupted save leaves no half-written ``out``."""
-    from safetensors.torch import save_file
-
     out = Path(out)
     check_writable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -312,16 +311,20 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     try:
         write_json(staging / "config.json", asdict(run.config))
         write_json(staging / "result.json", run.result)
-        save_file({k: v.contiguous() for k, v in run.state.items()}, str(staging / CHECKPOINT))
-        with open(staging / "metrics.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(run.history[0]))
-            writer.writeheader()
-            writer.writerows(run.history)
+        write_checkpoint(staging / CHECKPOINT, run.state)
+        metrics = io.StringIO(newline="")
+        writer = csv.DictWriter(metrics, fieldnames=list(run.history[0]))
+        writer.writeheader()
+        writer.writerows(run.history)
+        write_text(staging / "metrics.csv", metrics.getvalue())
         if (out / LOGS).is_dir():
             os.replace(out / LOGS, staging / LOGS)
         if out.exists():
             out.rmdir()
         os.replace(staging, out)
+    except WriteError as err:  # name the run directory, not its staging folder
+        shutil.rmtree(staging, ignore_errors=True)
+        raise WriteError(str(err).replace(str(staging), str(out)), err.errno) from err
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

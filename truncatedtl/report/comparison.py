@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,12 +120,15 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
     return "\n".join(lines) + "\n"
 
 
-def write_comparison_tables(directory: Path) -> str:
-    """Write ``table.csv`` and ``table.md`` into ``directory`` from its records; returns the Markdown."""
+def write_comparison_tables(directory: Path, show: Callable[[str], None] | None = None) -> str:
+    """Write ``table.csv`` and ``table.md`` into ``directory`` from its records; returns the Markdown, which
+    ``show`` gets first, so a full disk loses no score."""
     directory = Path(directory)
     comparison, records = read_comparison(directory)
     rows = comparison_rows(comparison, records)
     markdown = table_markdown(comparison, rows, records)
+    if show is not None:
+        show(markdown)
     write_text(directory / "table.csv", table_csv(rows, shown_scores(records[0]["task"])))
     write_text(directory / "table.md", markdown)
     return markdown

@@ -9,6 +9,7 @@ from ``records/test.json``, evaluated once at the end for the chosen model and F
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -218,10 +219,13 @@ def _plot(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write_search_report(out: Path) -> dict:
-    """Write ``report.json``, ``report.md`` and ``auprc_by_cut.png`` into ``out`` from its records alone."""
+def write_search_report(out: Path, show: Callable[[dict], None] | None = None) -> dict:
+    """Write ``report.json``, ``report.md`` and ``auprc_by_cut.png`` into ``out`` from its records alone;
+    ``show`` gets the report first, so a full disk loses no score."""
     out = Path(out)
     report = build_search_report(out)
+    if show is not None:
+        show(report)
     _plot(report, out / "auprc_by_cut.png")
     write_text(out / "report.md", _markdown(report))
     write_json(out / "report.json", report)

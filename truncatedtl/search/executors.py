@@ -42,11 +42,11 @@ def run_trials(trials: list[Trial], base: RunConfig, store: TrialStore, executor
         if progress is not None:
             progress(f"training {len(todo)} trial(s): {', '.join(t.key for t in todo)}")
         for i, (trial, run) in enumerate(finished, start=1):
-            store.save(trial, run)
-            if progress is not None:
+            if progress is not None:  # before the save: a full disk loses no score
                 score = selected_score(run.result["task"])
-            progress(f"[{i}/{len(todo)}] {trial.key}: val {LABELS[score]} {run.result['val'][score]:.4f} "
+                progress(f"[{i}/{len(todo)}] {trial.key}: val {LABELS[score]} {run.result['val'][score]:.4f} "
                          f"({run.result['seconds']:.0f} s)")
+            store.save(trial, run)
     return [store.get(t) for t in trials]
 
 

@@ -11,8 +11,10 @@ from functools import partial
 from pathlib import Path
 
 from ..backbones import load_backbone
+from ..data import fingerprint
 from ..engine import RunConfig, check_config, prepare
 from ..engine.run import evaluate_checkpoint, trial_cost
+from ..record import LABELS, shown_scores
 from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
 from .estimate import ESTIMATORS
@@ -72,11 +74,13 @@ def check_out(out: Path) -> None:
 
 
 def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = False,
-           progress: Callable[[str], None] | None = None) -> dict:
-    """Run (or resume) the search in ``out``; returns the report (``report.json``'s content).
+           progress: Callable[[str], None] | None = None, show: Callable[[dict], None] | None = None) -> dict:
+    """Run (or resume) the search in ``out``; returns the report (``report.json``'s content), which ``show``
+    gets before it is written.
 
     ``base`` gives the data and training settings; its strategy, cut and seed are set per trial.
-    ``base.device`` may be ``auto``. Everything is checked before anything is written."""
+    ``base.device`` may be ``auto``. Everything is checked before anything is written; the data's fingerprint
+    is kept in the store, and a resume on changed data is refused (``force``: start over)."""
     out = Path(out)
     check_settings(settings)
     if base.task == "segmentation" and settings.method not in TRAINING_METHODS:
@@ -88,7 +92,7 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     key = identity(base, settings)
     check_identity(out, key, force)
     prepared = prepare(base, out / "cache")
-    store = TrialStore(out, key, force)
+    store = TrialStore(out, key, force, data=fingerprint(prepared.data))
     if store.started_over:
         for name in REPORT_FILES:
             (out / name).unlink(missing_ok=True)
@@ -99,7 +103,7 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     choice = METHODS[settings.method](session, settings)
     chosen, ftl = session.trials(choice.cut), session.ftl_trials()
     records = session.run(ftl + chosen)
-    score_test(store, base, prepared, ftl + chosen)
+    score_test(store, base, prepared, ftl + chosen, progress)
     if store.fetch(COST_RECORD) is None:
         store.put(COST_RECORD, measure_cost(out, {"chosen": records[len(ftl)], FTL: records[0]}))
     store.put(SEARCH_RECORD, {
@@ -108,18 +112,24 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
         "scores_by_cut": [{"cut": k, "score": v} for k, v in sorted(choice.scores_by_cut.items())],
         "stages": [asdict(s) for s in session.stages],
         "chosen_trials": [t.key for t in chosen], "ftl_trials": [t.key for t in ftl]})
-    return write_search_report(out)
+    return write_search_report(out, show)
 
 
-def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]) -> None:
+def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial],
+               progress: Callable[[str], None] | None = None) -> None:
     """The test split, read once at the end: scores of ``trials`` (the chosen model's and FTL's repeats) from
-    their saved best checkpoints, no retraining, kept in ``records/test.json`` (trial key → scores)."""
+    their saved best checkpoints, no retraining, kept in ``records/test.json`` (trial key → scores), each
+    shown through ``progress`` before it is kept."""
     saved = store.fetch(TEST_RECORD) or {}
     missing = [t for t in trials if t.key not in saved]
     for trial in missing:
         record = store.get(trial)
         saved[trial.key] = evaluate_checkpoint(trial_config(base, trial), store.root / record["checkpoint"],
                                                prepared, "test")
+        if progress is not None:
+            scores = saved[trial.key]
+            progress(f"{trial.key}: test " + "  ".join(f"{LABELS[m]} {scores[m]:.4f}"
+                                                       for m in shown_scores(prepared.data.task)))
     if missing:
         store.put(TEST_RECORD, saved)
 

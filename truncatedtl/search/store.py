@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..engine import RunConfig, TrainedRun
-from ..files import atomic_path, write_json
+from ..files import write_checkpoint, write_json
 from ..record import Trial, TrialRecord
 
 STORE_CONFIG = "store.json"
@@ -23,24 +23,27 @@ def config_hash(values: dict) -> str:
 class TrialStore:
     """Finished trials of one run directory, and the other records a run keeps beside them.
 
-    ``identity``: everything that makes results comparable (data, backbone, training settings, method);
-    a directory made with another identity is refused unless ``force``, which starts over: its trials,
-    checkpoints and records are removed and ``started_over`` is set."""
+    ``identity``: everything that makes results comparable (backbone, training settings, method); ``data``: the
+    fingerprint of the data (:func:`truncatedtl.data.fingerprint`). A directory made with another identity or
+    other data is refused unless ``force``, which starts over: its trials, checkpoints and records are removed
+    and ``started_over`` is set."""
 
     OWNED = ("trials", "checkpoints", "records")
 
-    def __init__(self, root: Path, identity: dict, force: bool = False) -> None:
+    def __init__(self, root: Path, identity: dict, force: bool = False, data: dict | None = None) -> None:
         self.root = Path(root)
         self.trials_dir = self.root / "trials"
         self.checkpoints_dir = self.root / "checkpoints"
         self.records_dir = self.root / "records"
-        self.started_over = check_identity(self.root, identity, force)
+        self.started_over = check_identity(self.root, identity, force, data)
         if self.started_over:
             for name in self.OWNED:
                 shutil.rmtree(self.root / name, ignore_errors=True)
         self.trials_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
-        write_json(self.root / STORE_CONFIG, {"hash": config_hash(identity), "identity": identity})
+        saved = _saved(self.root) if not self.started_over else None
+        data = data if data is not None else (saved or {}).get("data")
+        write_json(self.root / STORE_CONFIG, {"hash": config_hash(identity), "identity": identity, "data": data})
 
     def path(self, trial: Trial) -> Path:
         return self.trials_dir / f"{trial.key}.json"
@@ -51,11 +54,8 @@ class TrialStore:
 
     def save(self, trial: Trial, run: TrainedRun) -> dict:
         """Persist a finished trial: checkpoint first, then its JSON (the JSON marks it finished)."""
-        from safetensors.torch import save_file
-
         checkpoint = self.checkpoints_dir / f"{trial.key}.safetensors"
-        with atomic_path(checkpoint) as tmp:
-            save_file({k: v.contiguous() for k, v in run.state.items()}, str(tmp))
+        write_checkpoint(checkpoint, run.state)
         record = TrialRecord(**run.result, trial=trial.key, config=asdict(run.config), history=run.history,
                              checkpoint=str(checkpoint.relative_to(self.root))).to_dict()
         write_json(self.path(trial), record)
@@ -74,22 +74,58 @@ class TrialStore:
         return json.loads(path.read_text()) if path.is_file() else None
 
 
-def check_identity(root: Path, identity: dict, force: bool = False) -> bool:
-    """Whether a store at ``root`` made with another identity must be started over (``force``); refuses
-    it without ``force``. Writes nothing, so callers can check before any work."""
+def _saved(root: Path) -> dict | None:
     marker = Path(root) / STORE_CONFIG
-    if not marker.is_file():
+    return json.loads(marker.read_text()) if marker.is_file() else None
+
+
+def check_identity(root: Path, identity: dict, force: bool = False, data: dict | None = None) -> bool:
+    """Whether a store at ``root`` made with another identity, or with other data than the fingerprint
+    ``data`` (``None``: not known yet, not compared), must be started over (``force``); refuses it without
+    ``force``, naming what differs. Writes nothing, so callers can check before any work."""
+    saved = _saved(root)
+    if saved is None:
         return False
-    saved = json.loads(marker.read_text())
-    if saved.get("hash") == config_hash(identity):
-        return False
-    if not force:
+    if saved.get("hash") != config_hash(identity):
+        if force:
+            return True
         before = saved.get("identity", {})
         changed = sorted(k for k in set(identity) | set(before) if identity.get(k) != before.get(k))
         raise FileExistsError(
             f"{root} holds trials made with another configuration (differs in: {', '.join(changed)}); "
             f"use another --out, or --force to start over")
-    return True
+    differences = data_changes(saved.get("data"), data)
+    if not differences:
+        return False
+    if force:
+        return True
+    raise FileExistsError(
+        f"{root} holds trials trained on other data than {data['source']} holds now ({'; '.join(differences)}); "
+        f"restore the data, use another --out, or --force to start over")
+
+
+def data_changes(before: dict | None, now: dict | None) -> list[str]:
+    """What differs between two data fingerprints, one phrase per difference (none when either is unknown)."""
+    if before is None or now is None or before == now:
+        return []
+    changes = []
+    if before["source"] != now["source"]:
+        changes.append(f"source was {before['source']}")
+    if before["classes"] != now["classes"]:
+        changes.append(f"classes were {', '.join(before['classes'])}, now {', '.join(now['classes'])}")
+    if before["method"] != now["method"]:
+        changes.append(f"fingerprinted by {before['method']} before, by {now['method']} now")
+    for split in sorted(set(before["splits"]) | set(now["splits"])):
+        was, is_ = before["splits"].get(split), now["splits"].get(split)
+        if was == is_:
+            continue
+        if was is None or is_ is None:
+            changes.append(f"split {split!r} {'appeared' if was is None else 'disappeared'}")
+        elif was["count"] != is_["count"]:
+            changes.append(f"split {split!r} had {was['count']} samples, now {is_['count']}")
+        else:
+            changes.append(f"split {split!r} has other files, contents or labels ({is_['count']} samples)")
+    return changes or ["the fingerprint differs"]
 
 
 def trial_config(base: RunConfig, trial: Trial) -> RunConfig:
