@@ -1,4 +1,6 @@
 # `make test` and `make demo` bootstrap .venv from nothing, then run.
+# Tests run on every core (pytest-xdist, a module per worker so that module fixtures are built once), one
+# thread each: tiny models gain nothing from more.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/ruff check truncatedtl tests benchmarks
-	$(BIN)/python -m pytest -q --durations=10
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadscope --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check truncatedtl tests benchmarks
