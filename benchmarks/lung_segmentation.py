@@ -1,6 +1,7 @@
 """FTL vs TTL at each encoder block boundary of a U-Net on chest X-ray lung masks (../shared/data/cxr_lung_seg).
 
-Each trial (strategy, cut, seed) trains with the minimal segmentation loop and writes one JSON record to
+Each trial (strategy, cut, seed) trains through ``ttl train``'s engine (the segmentation task, the paper-2d
+recipe: Adam, plateau halving, best validation Dice kept, at most ``--epochs``) and writes its trial record to
 ``--out``; existing records are kept (the run resumes). Cost (params, MACs, CPU latency) is measured once per
 model at ``--profile-size``. ``--table`` only redraws the Markdown table from the records.
 
@@ -12,17 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from truncatedtl.analysis.complexity import profile
-from truncatedtl.data.masks import MaskDataset, load_masks, parse_mask_values, preprocess_pairs
-from truncatedtl.segmentation import build_segmentation, load_encoder, training_plan
-from truncatedtl.segmentation.fit import evaluate, fit_segmentation
+from truncatedtl.engine import RunConfig, prepare, train
+from truncatedtl.engine.run import build_network
+from truncatedtl.files import write_json
+from truncatedtl.segmentation import load_encoder
 
 
 def _configs(backbone: str, cuts: list[int] | None) -> list[tuple[str, int | None]]:
@@ -33,38 +34,27 @@ def _configs(backbone: str, cuts: list[int] | None) -> list[tuple[str, int | Non
 
 def run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    data = load_masks(args.data, seed=0, mask_values=parse_mask_values(args.mask_values), limit=args.limit)
-    tensors = {s: preprocess_pairs(samples, args.image_size, data.mask_values) for s, samples in data.splits().items()}
-    encoder = load_encoder(args.backbone)
+    base = RunConfig(data=args.data, backbone=args.backbone, strategy="ftl", task="segmentation",
+                     mask_values=args.mask_values, image_size=args.image_size, max_epochs=args.epochs, lr=args.lr,
+                     batch_size=args.batch_size, limit=args.limit, weights=args.weights)
+    prepared = prepare(base)
     args.out.mkdir(parents=True, exist_ok=True)
     for strategy, cut in _configs(args.backbone, args.cuts):
         name = f"{strategy}" if cut is None else f"{strategy}_k{cut}"
         cost_file = args.out / f"cost_{name}.json"
         if not cost_file.exists():
-            model = build_segmentation(strategy, args.backbone, "none", cut, data.out_channels)
+            model = build_network(replace(base, strategy=strategy, cut=cut), prepared.backbone,
+                                  prepared.data.num_classes)
             cost = profile(model, (3, args.profile_size, args.profile_size), threads=1, warmup=3, repeats=10)
-            cost_file.write_text(json.dumps({"strategy": strategy, "cut": cut, "size": args.profile_size,
-                                             **cost.as_dict()}, indent=1))
+            write_json(cost_file, {"strategy": strategy, "cut": cut, "size": args.profile_size, **cost.as_dict()})
         for seed in range(args.repeats):
             record = args.out / f"trial_{name}_s{seed}.json"
             if record.exists():
                 continue
-            torch.manual_seed(seed)
-            sets = {s: MaskDataset(*t, encoder.mean, encoder.std, train=s == "train") for s, t in tensors.items()}
-            model = build_segmentation(strategy, args.backbone, args.weights, cut, data.out_channels)
-            generator = torch.Generator().manual_seed(seed)
-            start = time.time()
-            best = fit_segmentation(model, training_plan(model, args.lr),
-                                    DataLoader(sets["train"], args.batch_size, shuffle=True, generator=generator),
-                                    DataLoader(sets["val"], 32), args.epochs)
-            test = evaluate(model, DataLoader(sets["test"], 32))
-            record.write_text(json.dumps({
-                "strategy": strategy, "cut": cut, "seed": seed, "backbone": args.backbone, "weights": args.weights,
-                "image_size": args.image_size, "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
-                "pairs": {s: len(v) for s, v in data.splits().items()}, "notes": data.notes,
-                "best_epoch": best.pop("epoch"), "val": best, "test": test,
-                "train_seconds": round(time.time() - start, 1)}, indent=1))
-            print(f"{name} seed {seed}: val dice {best['dice']:.4f}, test dice {test['dice']:.4f}", flush=True)
+            result = train(replace(base, strategy=strategy, cut=cut, seed=seed), prepared).result
+            write_json(record, {**result, "cut": cut})
+            print(f"{name} seed {seed}: val dice {result['val']['dice']:.4f}, test dice {result['test']['dice']:.4f}",
+                  flush=True)
 
 
 def table(out: Path) -> str:

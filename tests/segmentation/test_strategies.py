@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from truncatedtl.engine import LoopConfig, fit
 from truncatedtl.segmentation import build_segmentation, training_plan
-from truncatedtl.segmentation.fit import fit_segmentation
+from truncatedtl.tasks import get_task
 
 SIZE = 32
 LR = 1e-3
@@ -34,7 +35,8 @@ def test_frozen_encoder_units_and_bn_statistics_do_not_move(strategy, cut, froze
     torch.manual_seed(0)
     model = build_segmentation(strategy, "unet_resnet18", "none", cut, 1)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    fit_segmentation(model, training_plan(model, LR), _loader(), _loader(), epochs=1)
+    fit(model, training_plan(model, LR), _loader(), _loader(), "segmentation", LoopConfig(lr=LR, max_epochs=1),
+        task=get_task("segmentation"))
     after = model.state_dict()
     frozen = [k for k in before if k.startswith("encoder.") and int(k.split(".")[1]) < frozen_units]
     trained = [k for k in before if k not in frozen and not k.endswith("num_batches_tracked")]

@@ -29,6 +29,10 @@ class Samples:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def parts(self) -> tuple:
+        """What identifies the split: its items and labels."""
+        return self.items, self.labels
+
     def subset(self, index: np.ndarray) -> Samples:
         items = self.items[index] if isinstance(self.items, np.ndarray) else [self.items[i] for i in index]
         return Samples(items, self.labels[index])

@@ -23,17 +23,17 @@ def _file_entry(path: Path, content: bool) -> str:
 
 
 def items_digest(samples: Samples, content: bool = False) -> str:
-    """Hex digest of a split's items and labels: array bytes, or per file its path, size and modification time
-    (``content``: its bytes instead of the time)."""
+    """Hex digest of a split's parts (images and labels, or images and masks): array bytes, or per file its
+    path, size and modification time (``content``: its bytes instead of the time)."""
     digest = hashlib.blake2b(digest_size=16)
-    if isinstance(samples.items, np.ndarray):
-        array = np.ascontiguousarray(samples.items)
-        digest.update(f"{array.dtype}{array.shape}".encode())
-        digest.update(array.data)
-    else:
-        for path in samples.items:
-            digest.update(_file_entry(Path(path), content).encode() + b"\n")
-    digest.update(np.ascontiguousarray(samples.labels).tobytes())
+    for part in samples.parts():
+        if isinstance(part, np.ndarray):
+            array = np.ascontiguousarray(part)
+            digest.update(f"{array.dtype}{array.shape}".encode())
+            digest.update(array.tobytes())
+        else:
+            for path in part:
+                digest.update(_file_entry(Path(path), content).encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -41,7 +41,7 @@ def fingerprint(data: DataSplits) -> dict:
     """The data's fingerprint: source, classes, and per split its sample count and item digest (content hashes
     where the set holds at most :data:`CONTENT_HASH_FILES` files). Equal fingerprints mean the same samples in
     the same splits with the same labels."""
-    files = sum(0 if isinstance(s.items, np.ndarray) else len(s) for s in data.splits().values())
+    files = sum(len(part) for s in data.splits().values() for part in s.parts() if not isinstance(part, np.ndarray))
     content = files <= CONTENT_HASH_FILES
     return {
         "source": data.source,

@@ -42,6 +42,10 @@ class MaskSamples:
     def __len__(self) -> int:
         return len(self.images)
 
+    def parts(self) -> tuple:
+        """What identifies the split: its images and masks."""
+        return self.images, self.masks
+
     def subset(self, index: np.ndarray) -> MaskSamples:
         return MaskSamples(_pick(self.images, index), _pick(self.masks, index))
 

@@ -9,6 +9,7 @@ from .run import (
            TrainedRun,
            check_config,
            check_writable,
+           evaluate_checkpoint,
            load_run,
            prepare,
            run_task,
@@ -16,5 +17,5 @@ from .run import (
            train,
 )
 
-__all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "LOGS", "check_config", "check_writable", "evaluate", "fit",
+__all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "LOGS", "check_config", "check_writable", "evaluate", "evaluate_checkpoint", "fit",
            "load_run", "predict", "prepare", "run_task", "save_run", "scores", "train"]
