@@ -44,9 +44,10 @@ def run(args: argparse.Namespace) -> None:
     source_dir = args.out / "source"
     if not (source_dir / "source.json").is_file():
         log(f"pretraining {args.backbone} on {args.source}")
-        config = PretrainConfig(data=args.source, backbone=args.backbone, weights="pretrained",
-                                image_size=args.image_size, max_epochs=args.source_epochs, lr=args.lr,
-                                batch_size=args.batch_size, limit=args.source_limit)
+        config = PretrainConfig(RunConfig(data=args.source, backbone=args.backbone, strategy="ftl",
+                                          weights="pretrained", image_size=args.image_size,
+                                          max_epochs=args.source_epochs, lr=args.lr, batch_size=args.batch_size,
+                                          limit=args.source_limit))
         save_source(source_dir, *pretrain(config))
     weights = {"imagenet": "pretrained", "medical": str(source_dir), "random": "none"}
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 from tests.conftest import write_png
 from truncatedtl.backbones import BackboneError, load_backbone
 from truncatedtl.data import DataError, load_data
+from truncatedtl.engine import RunConfig
 from truncatedtl.engine.metrics import loss_fn
 from truncatedtl.pretrain import PretrainConfig, group_labels, pretrain, save_source
 from truncatedtl.strategies import HeadSpec, build
@@ -23,7 +24,8 @@ TINY = {"image_size": 32, "max_epochs": 1, "batch_size": 16, "lr": 1e-3}
 def source_dir(tmp_path_factory):
     """resnet18 from random init, pretrained one epoch on the synthetic set (32 images per split)."""
     out = tmp_path_factory.mktemp("src") / "source"
-    config = PretrainConfig(data="synthetic", backbone="resnet18", weights="none", limit=32, **TINY)
+    config = PretrainConfig(RunConfig(data="synthetic", backbone="resnet18", strategy="ftl", weights="none", limit=32,
+                                      **TINY))
     return save_source(out, *pretrain(config))
 
 
@@ -116,7 +118,8 @@ def test_multilabel_pretraining_with_each_uncertain_policy(manifest, tmp_path, p
     expected = -(target[keep] * p.log() + (1 - target[keep]) * (1 - p).log()).mean()
     assert torch.allclose(loss_fn(logits, target, "multilabel"), expected)
 
-    config = PretrainConfig(data=str(manifest), backbone="resnet18", weights="none", uncertain=policy, **TINY)
+    config = PretrainConfig(RunConfig(data=str(manifest), backbone="resnet18", strategy="ftl", weights="none", **TINY),
+                            uncertain=policy)
     meta, state, history = pretrain(config)
     assert meta["uncertain"] == policy and meta["labels"] == ["a", "b", "c"] and meta["task"] == "multilabel"
     assert np.isfinite(history[0]["train_loss"]) and 0 <= meta["scores"]["val"]["auroc"] <= 1
@@ -124,8 +127,8 @@ def test_multilabel_pretraining_with_each_uncertain_policy(manifest, tmp_path, p
 
 
 def test_labels_and_label_groups_choose_what_is_pretrained(manifest):
-    meta, _, _ = pretrain(PretrainConfig(data=str(manifest), backbone="resnet18", weights="none",
-                                         uncertain="ignore", labels=("c", "a"), **TINY))
+    meta, _, _ = pretrain(PretrainConfig(RunConfig(data=str(manifest), backbone="resnet18", strategy="ftl",
+                                                   weights="none", **TINY), uncertain="ignore", labels=("c", "a")))
     assert meta["labels"] == ["c", "a"]
     groups = {"ab": ["a", "b"], "c": ["c"]}
     labels = np.array([[1, 0, 0], [0, 0, -1], [0, 0, 0], [0, 1, -1]], dtype=np.float32)

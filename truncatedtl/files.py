@@ -72,6 +72,44 @@ def write_checkpoint(path: Path, state: dict) -> None:
     write_bytes(path, save({k: v.detach().contiguous().cpu() for k, v in state.items()}))
 
 
+def write_rows(path: Path, rows: list[dict]) -> None:
+    """Write ``rows`` (dicts with the same keys) as CSV to ``path`` atomically."""
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buffer.getvalue())
+
+
+@contextmanager
+def staged_directory(out: Path, keep: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield a staging folder beside ``out`` to fill; it becomes ``out`` (which must be missing or empty but
+    for the entries named in ``keep``, moved in) when the block ends without error, and is removed otherwise.
+    A write error names ``out``, not the staging folder."""
+    import tempfile
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-"))
+    try:
+        yield staging
+        for name in keep:
+            if (out / name).exists():
+                os.replace(out / name, staging / name)
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    except WriteError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise WriteError(str(err).replace(str(staging), str(out)), err.errno) from err
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def _fsync(path: Path) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())

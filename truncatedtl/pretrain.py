@@ -6,11 +6,7 @@ source classifier) and ``source.json`` (backbone, source data, labels, scores, s
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,40 +17,27 @@ from .backbones import load_backbone, source_layout
 from .backbones.weights import SOURCE_META, SOURCE_WEIGHTS
 from .data import DataError, DataSplits, load_data
 from .data.splits import check_classes
-from .engine import Prepared, RunConfig, train
-from .files import write_json
+from .engine import Prepared, RunConfig, check_writable, train
+from .files import staged_directory, write_checkpoint, write_json, write_rows
 
 
 @dataclass(frozen=True)
 class PretrainConfig:
     """Everything that defines a pretraining; saved in ``source.json``.
 
-    ``labels``: the label columns to train on (multi-label data; default all); ``label_groups``: instead,
-    named groups of columns, each trained as one label (positive where any member is); ``uncertain``: the
-    policy for -1/blank cells of a multi-label CSV (``ignore``, ``zeros`` or ``ones``, as in CheXpert)."""
+    ``run``: the full-network (FTL) training of the source task; ``labels``: the label columns to train on
+    (multi-label data; default all); ``label_groups``: instead, named groups of columns, each trained as one
+    label (positive where any member is); ``uncertain``: the policy for -1/blank cells of a multi-label CSV
+    (``ignore``, ``zeros`` or ``ones``, as in CheXpert)."""
 
-    data: str
-    backbone: str
-    weights: str = "pretrained"
+    run: RunConfig
     labels: tuple[str, ...] | None = None
     label_groups: dict[str, list[str]] | None = None
     uncertain: str | None = None
-    image_size: int = 224
-    max_epochs: int = 100
-    batch_size: int = 64
-    lr: float = 1e-4
-    seed: int = 0
-    split_seed: int = 0
-    limit: int | None = None
-    patience: int = 3
-    device: str = "cpu"
 
-    def run_config(self) -> RunConfig:
-        """The full-network (FTL) run that trains the source task."""
-        return RunConfig(data=self.data, backbone=self.backbone, strategy="ftl", image_size=self.image_size,
-                         max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
-                         split_seed=self.split_seed, limit=self.limit, weights=self.weights,
-                         patience=self.patience, device=self.device)
+    def __post_init__(self) -> None:
+        if self.run.strategy != "ftl":
+            raise ValueError(f"pretraining trains the whole network (strategy ftl), not {self.run.strategy}")
 
 
 def select_labels(labels: np.ndarray, classes: list[str], chosen: list[str]) -> np.ndarray:
@@ -79,13 +62,15 @@ def group_labels(labels: np.ndarray, classes: list[str], groups: dict[str, list[
 
 def source_data(config: PretrainConfig) -> DataSplits:
     """The source data with the chosen labels (or label groups) as its classes."""
-    data = load_data(config.data, seed=config.split_seed, limit=config.limit, uncertain=config.uncertain)
+    run = config.run
+    data = load_data(run.data, seed=run.split_seed, limit=run.limit, allow_missing_classes=run.allow_missing_classes,
+                     dedupe=run.dedupe, uncertain=config.uncertain)
     if config.labels is None and config.label_groups is None:
         return data
     if config.labels is not None and config.label_groups is not None:
         raise ValueError("give either --labels or --label-groups, not both")
     if data.task != "multilabel":
-        raise DataError(f"--labels/--label-groups need multi-label data; {config.data} has one label per image")
+        raise DataError(f"--labels/--label-groups need multi-label data; {run.data} has one label per image")
     for split in (data.train, data.val, data.test):
         split.labels = (select_labels(split.labels, data.classes, list(config.labels)) if config.labels
                         else group_labels(split.labels, data.classes, config.label_groups))
@@ -121,39 +106,24 @@ def pretrain(config: PretrainConfig, progress=None) -> tuple[dict, dict[str, tor
     if config.uncertain not in (None, "ignore", "zeros", "ones"):
         raise ValueError(f"--uncertain must be ignore, zeros or ones, got {config.uncertain!r}")
     data = source_data(config)
-    run_config = config.run_config()
-    run = train(run_config, Prepared(data, load_backbone(config.backbone, config.weights)), progress)
+    run = train(config.run, Prepared(data, load_backbone(config.run.backbone, config.run.weights)), progress)
     r = run.result
     meta = {
-        "backbone": config.backbone, "initial_weights": config.weights, "data": config.data,
+        "backbone": config.run.backbone, "initial_weights": config.run.weights, "data": config.run.data,
         "task": r["task"], "labels": data.classes, "uncertain": config.uncertain,
         "label_groups": config.label_groups, "scores": {"val": r["val"], "test": r["test"]},
         "epochs": r["epochs"], "best_epoch": r["best_epoch"], "seconds": r["seconds"],
         "samples": r["samples"], "notes": r["notes"], "config": asdict(config),
     }
-    return meta, backbone_state(config.backbone, run.state), run.history
+    return meta, backbone_state(config.run.backbone, run.state), run.history
 
 
 def save_source(out: Path, meta: dict, state: dict[str, torch.Tensor], history: list[dict]) -> Path:
     """Write the source checkpoint in a staging folder beside ``out`` and move it into place at the end."""
-    from safetensors.torch import save_file
-
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"output directory {out} is not empty; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-"))
-    try:
-        save_file(state, str(staging / SOURCE_WEIGHTS))
+    check_writable(out)
+    with staged_directory(out) as staging:
+        write_checkpoint(staging / SOURCE_WEIGHTS, state)
         write_json(staging / SOURCE_META, meta)
-        with open(staging / "metrics.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(history[0]))
-            writer.writeheader()
-            writer.writerows(history)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        write_rows(staging / "metrics.csv", history)
     return out

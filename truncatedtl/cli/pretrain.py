@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..engine import check_writable
+from ..engine import check_config, check_writable
 from ..pretrain import PretrainConfig, read_label_groups, save_source
 from ..pretrain import pretrain as pretrain_source
 from ._common import (
@@ -20,6 +20,7 @@ from ._common import (
     PATIENCE,
     SPLIT_SEED,
     ConfigOption,
+    run_config,
     training_progress,
 )
 
@@ -41,7 +42,7 @@ def pretrain(
     image_size: int = IMAGE_SIZE,
     max_epochs: int = MAX_EPOCHS,
     batch_size: int = BATCH_SIZE,
-    lr: float = LR,
+    lr: float | None = LR,
     seed: int = typer.Option(0, help="Training seed (head init, shuffling, augmentation)."),
     split_seed: int = SPLIT_SEED,
     limit: int | None = LIMIT,
@@ -53,10 +54,9 @@ def pretrain(
     check_writable(out)
     chosen = tuple(x.strip() for x in labels.split(",") if x.strip()) if labels else None
     groups = read_label_groups(label_groups) if label_groups else None
-    source = PretrainConfig(data=data, backbone=backbone, weights=weights, labels=chosen, label_groups=groups,
-                            uncertain=uncertain, image_size=image_size, max_epochs=max_epochs,
-                            batch_size=batch_size, lr=lr, seed=seed, split_seed=split_seed, limit=limit,
-                            patience=patience, device=device)
+    source = PretrainConfig(run_config(locals(), strategy="ftl"), labels=chosen, label_groups=groups,
+                            uncertain=uncertain)
+    check_config(source.run)
     with training_progress(f"pretrain {backbone}") as progress:
         meta, state, history = pretrain_source(source, progress)
     save_source(out, meta, state, history)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -25,7 +23,7 @@ from ..data import (
     DataSplits,
     check_data_options,
 )
-from ..files import WriteError, write_checkpoint, write_json, write_text
+from ..files import staged_directory, write_checkpoint, write_json, write_rows
 from ..record import TrialRecord
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
@@ -306,28 +304,11 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     ``out`` and move it into place at the end: an interrupted save leaves no half-written ``out``."""
     out = Path(out)
     check_writable(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-"))
-    try:
+    with staged_directory(out, keep=(LOGS,)) as staging:
         write_json(staging / "config.json", asdict(run.config))
         write_json(staging / "result.json", run.result)
         write_checkpoint(staging / CHECKPOINT, run.state)
-        metrics = io.StringIO(newline="")
-        writer = csv.DictWriter(metrics, fieldnames=list(run.history[0]))
-        writer.writeheader()
-        writer.writerows(run.history)
-        write_text(staging / "metrics.csv", metrics.getvalue())
-        if (out / LOGS).is_dir():
-            os.replace(out / LOGS, staging / LOGS)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    except WriteError as err:  # name the run directory, not its staging folder
-        shutil.rmtree(staging, ignore_errors=True)
-        raise WriteError(str(err).replace(str(staging), str(out)), err.errno) from err
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        write_rows(staging / "metrics.csv", run.history)
     return out
 
 
