@@ -135,3 +135,15 @@ def test_labels_and_label_groups_choose_what_is_pretrained(manifest):
     np.testing.assert_array_equal(group_labels(labels, ["a", "b", "c"], groups), [[1, 0], [0, -1], [0, 0], [1, -1]])
     with pytest.raises(DataError, match="no label column d"):
         group_labels(labels, ["a", "b", "c"], {"x": ["a", "d"]})
+
+
+def test_a_label_known_only_as_one_value_besides_masked_entries_is_refused(tmp_path):
+    from truncatedtl.data import DataSplits, Samples
+    from truncatedtl.data.splits import check_classes
+
+    labels = np.array([[1, 0], [0, 1], [-1, 0], [0, 1]], dtype=np.float32)
+    masked = np.array([[1, 0], [-1, 1], [-1, 0], [1, 1]], dtype=np.float32)  # label 'a': only 1 where known
+    items = np.zeros((4, 8, 8), np.uint8)
+    data = DataSplits(Samples(items, labels), Samples(items, masked), Samples(items, labels), ["a", "b"], "m.csv")
+    with pytest.raises(DataError, match="split 'val' of m.csv: label 'a' takes one value only"):
+        check_classes(data)

@@ -77,6 +77,7 @@ def check_classes(data: DataSplits, allow_missing: bool = False) -> None:
                                   f"(--allow-missing-classes)")
         else:
             for c, name in enumerate(data.classes):
-                if len(np.unique(labels[:, c])) < 2:
-                    raise DataError(f"split '{split}' of {data.source}: label '{name}' takes one value only, "
-                                    f"AUROC/AUPRC are undefined there")
+                known = labels[:, c][labels[:, c] >= 0]  # -1: masked by an uncertain-label policy
+                if len(np.unique(known)) < 2:
+                    raise DataError(f"split '{split}' of {data.source}: label '{name}' takes one value only "
+                                    f"(masked uncertain entries aside), AUROC/AUPRC are undefined there")
