@@ -85,7 +85,7 @@ def test_nifti_dicom_and_npz_give_the_same_rows(volume_run: Path, volumes: tuple
     assert [p.name for p in collect_inputs([folder], 3)[0].samples.items] == ["a.nii.gz", "b"]
 
     export_run(volume_run, "onnx")
-    by_npz = {i: row for i, row in enumerate(predict_run(volume_run, [npz]).probabilities)}
+    by_npz = predict_run(volume_run, [npz]).probabilities
     for onnx in ("", "--onnx"):
         out = tmp_path / f"p{onnx}.csv"
         code, _, err = run_cli("predict", volume_run, folder, tmp_path / "series", "--out", out,
@@ -96,7 +96,7 @@ def test_nifti_dicom_and_npz_give_the_same_rows(volume_run: Path, volumes: tuple
         assert rows[0] == ["input", "plain", "textured"]
         assert [r[0] for r in rows[1:]] == [str(folder / "a.nii.gz"), str(folder / "b"), str(tmp_path / "series")]
         got = np.array([[float(v) for v in r[1:]] for r in rows[1:]])
-        assert np.abs(got - np.stack([by_npz[0], by_npz[1], by_npz[2]])).max() < 1e-4
+        assert np.abs(got - by_npz[:3]).max() < 1e-4
 
 
 def test_a_folder_without_volumes_is_a_clear_error(tmp_path: Path) -> None:

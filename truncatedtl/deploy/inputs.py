@@ -48,7 +48,8 @@ def _folder_volumes(folder: Path) -> list[Path]:
     DICOM series folder under it (sorted)."""
     if _is_series(folder):
         return [folder]
-    volumes = sorted(p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    volumes = sorted(p for p in folder.rglob("*")
+                     if not any(part.startswith(".") for part in p.relative_to(folder).parts)
                      and (_is_series(p) if p.is_dir() else is_volume(p)))
     if not volumes:
         raise DataError(f"folder {folder} holds no volumes (NIfTI files {', '.join(VOLUME_NAMES)} or DICOM series, "

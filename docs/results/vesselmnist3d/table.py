@@ -26,7 +26,7 @@ for path in sorted((Path(__file__).parent / "trials").glob("*.json")):
 print("| backbone | strategy | cut | seeds | test AUROC | test AUPRC | val AUROC | params (M) | MACs (G) | CPU s/trial |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for (backbone, strategy, cut), runs in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] == "ftl", g[0][2])):
-    def stat(split, metric):
+    def stat(split, metric, runs=runs):
         v = np.array([r[split][metric] for r in runs])
         return f"{v.mean():.3f} ± {v.std():.3f}"
     print(f"| {backbone} | {strategy} | {cut} | {len(runs)} | {stat('test', 'auroc')} | {stat('test', 'auprc')} | "
