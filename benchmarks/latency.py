@@ -8,7 +8,10 @@ onnxruntime runs a dynamic-batch ONNX export of the same network, checked agains
 round-robin — each round times every model of a backbone once — so that load changes on a shared machine hit
 the full and the truncated models alike.
 
-Run by hand from the repository root:  python -m benchmarks.latency [--json FILE]
+The 3D section (``--volumes``): resnet18_3d and the inflated efficientnet_lite0@3d at 64³, batch 1 only (a
+batch of 32 volumes of 64³ takes seconds per pass on one thread).
+
+Run by hand from the repository root:  python -m benchmarks.latency [--volumes] [--json FILE]
 """
 
 import argparse
@@ -28,10 +31,10 @@ from truncatedtl.deploy.export import max_abs_diff, to_onnx
 from truncatedtl.strategies import HeadSpec, build
 
 MODELS = ("resnet50", "densenet121", "efficientnet_b0")
+MODELS_3D = ("resnet18_3d", "efficientnet_lite0@3d")
 # Cuts measured besides the block boundaries: the paper's TTL-2 (after the 4th unit of block 3).
 EXTRA_CUTS = {"resnet50": (11,)}
 RUNTIMES = ("torch", "onnx")
-BATCHES = (1, 32)
 
 
 def round_robin(runtimes: dict[str, Runtime], x: np.ndarray, warmup: int, repeats: int) -> dict[str, float]:
@@ -64,7 +67,7 @@ def measure_backbone(name: str, args: argparse.Namespace, workdir: Path) -> list
         runtimes[f"torch {key}"] = TorchRuntime(model)
         runtimes[f"onnx {key}"] = OnnxRuntime(onnx_file, args.threads)
     rng = np.random.default_rng(0)
-    for batch in BATCHES:
+    for batch in args.batches:
         x = rng.standard_normal((batch, *shape), dtype=np.float32)
         medians = round_robin(runtimes, x, *args.passes[batch])
         for row in rows:
@@ -77,9 +80,9 @@ def ratio_cell(value: float, full: float, scale: float, digits: int) -> str:
     return f"{value / scale:.{digits}f} ({value / full:.2f}×)"
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], batches: tuple[int, ...]) -> str:
     """Markdown: one line per model, each value with its ratio to the same backbone's full model."""
-    latency = [f"{r}_b{b}_ms" for b in BATCHES for r in RUNTIMES]
+    latency = [f"{r}_b{b}_ms" for b in batches for r in RUNTIMES]
     head = ["model", "strategy", "k", "params M", "MACs G",
             *(f"{k.split('_')[0]} b{k.split('_')[1][1:]} ms" for k in latency)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -94,8 +97,10 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=list(MODELS))
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--volumes", action="store_true",
+                        help=f"the 3D section: {', '.join(MODELS_3D)} at 64³, batch 1")
+    parser.add_argument("--models", nargs="+", help=f"default: {', '.join(MODELS)} (with --volumes: the 3D ones)")
+    parser.add_argument("--image-size", type=int, help="input side (default: 224, with --volumes 64)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads of both runtimes")
     parser.add_argument("--warmup-1", type=int, default=3, help="untimed passes per model at batch 1")
     parser.add_argument("--repeats-1", type=int, default=20, help="timed passes per model at batch 1")
@@ -103,6 +108,9 @@ def main() -> None:
     parser.add_argument("--repeats-32", type=int, default=5, help="timed passes per model at batch 32")
     parser.add_argument("--json", type=Path, help="also write the settings and rows as JSON")
     args = parser.parse_args()
+    args.models = args.models or list(MODELS_3D if args.volumes else MODELS)
+    args.image_size = args.image_size or (64 if args.volumes else 224)
+    args.batches = (1,) if args.volumes else (1, 32)
     args.passes = {1: (args.warmup_1, args.repeats_1), 32: (args.warmup_32, args.repeats_32)}
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -115,10 +123,10 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"settings": settings, "seconds": time.perf_counter() - start,
                                          "rows": rows}, indent=1) + "\n")
-    print(f"\n{args.image_size}² input, 2 classes, {args.threads} thread(s); median of {args.repeats_1} passes at "
-          f"batch 1 ({args.warmup_1} warm-up) and {args.repeats_32} at batch 32 ({args.warmup_32} warm-up), "
-          f"round-robin; {time.perf_counter() - start:.0f} s in all\n")
-    print(table(rows))
+    passes = " and ".join(f"{args.passes[b][1]} at batch {b} ({args.passes[b][0]} warm-up)" for b in args.batches)
+    print(f"\n{args.image_size}{'³' if args.volumes else '²'} input, 2 classes, {args.threads} thread(s); median of "
+          f"{passes}, round-robin; {time.perf_counter() - start:.0f} s in all\n")
+    print(table(rows, args.batches))
 
 
 if __name__ == "__main__":

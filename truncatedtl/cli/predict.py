@@ -15,7 +15,9 @@ from ._common import ConfigOption
 
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="Run directory written by ttl train.")],
-    inputs: Annotated[list[Path], typer.Argument(help="Image files, folders of images, or .npz files.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Image files, folders of images, or .npz files; for a 3D "
+                                                  "run NIfTI files, DICOM series folders (one per volume), or "
+                                                  "folders of them.")],
     onnx: Annotated[bool, typer.Option("--onnx", help="Run RUN_DIR/model.onnx (from ttl export) under "
                                        "onnxruntime instead of PyTorch.")] = False,
     out: Annotated[Path | None, typer.Option(help="CSV file to write (default: standard output); for a "

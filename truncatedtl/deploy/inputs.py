@@ -1,4 +1,5 @@
-"""What ``predict`` reads: image files, folders of them, and ``.npz`` arrays, each input with a name."""
+"""What ``predict`` reads: image files, folders of them, and ``.npz`` arrays, each input with a name; for a 3D
+model, NIfTI files and DICOM series (one folder per volume) in place of image files."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import numpy as np
 
 from ..data import DataError, Samples
 from ..data.readers import IMAGE_SUFFIXES
+from ..data.volumes import is_volume
 
 # Arrays of an ``.npz`` that hold images to predict on, in order of preference (MedMNIST files: the test split).
 NPZ_KEYS = ("images", "test_images")
+VOLUME_NAMES = ("*.nii", "*.nii.gz")
 
 
 @dataclass
@@ -32,6 +35,26 @@ def _folder_images(folder: Path) -> list[Path]:
     if not files:
         raise DataError(f"folder {folder} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return files
+
+
+def _is_series(folder: Path) -> bool:
+    """Whether ``folder`` holds one DICOM series: files only (hidden ones aside), none of them NIfTI."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    return bool(entries) and all(p.is_file() and not is_volume(p) for p in entries)
+
+
+def _folder_volumes(folder: Path) -> list[Path]:
+    """The volumes in ``folder``: the folder itself where it is one DICOM series, else every NIfTI file and
+    DICOM series folder under it (sorted)."""
+    if _is_series(folder):
+        return [folder]
+    volumes = sorted(p for p in folder.rglob("*")
+                     if not any(part.startswith(".") for part in p.relative_to(folder).parts)
+                     and (_is_series(p) if p.is_dir() else is_volume(p)))
+    if not volumes:
+        raise DataError(f"folder {folder} holds no volumes (NIfTI files {', '.join(VOLUME_NAMES)} or DICOM series, "
+                        f"one folder of slices per volume)")
+    return volumes
 
 
 def _npz_images(path: Path, spatial_dims: int) -> tuple[str, np.ndarray]:
@@ -56,7 +79,8 @@ def _npz_images(path: Path, spatial_dims: int) -> tuple[str, np.ndarray]:
 
 def collect_inputs(inputs: list[Path], spatial_dims: int) -> list[InputSet]:
     """Inputs in command-line order: an image file is one input, a folder all image files under it (sorted),
-    an ``.npz`` one input per image, named ``file.npz:array[i]``."""
+    an ``.npz`` one input per image, named ``file.npz:array[i]``. For a 3D model (``spatial_dims`` 3) a NIfTI
+    file is one input, and a folder is one DICOM series, or else all NIfTI files and series folders under it."""
     if not inputs:
         raise ValueError("no input given: name image files, folders or .npz files")
     sets: list[InputSet] = []
@@ -71,7 +95,7 @@ def collect_inputs(inputs: list[Path], spatial_dims: int) -> list[InputSet]:
         if not path.exists():
             raise FileNotFoundError(f"input {path} does not exist")
         if path.is_dir():
-            files.extend(_folder_images(path))
+            files.extend(_folder_volumes(path) if spatial_dims == 3 else _folder_images(path))
         elif path.suffix == ".npz":
             close_files()
             key, images = _npz_images(path, spatial_dims)

@@ -188,6 +188,7 @@ def check_config(config: RunConfig) -> None:
     backbone = load_backbone(config.backbone, "none")
     spec = model_spec(config, backbone, 2)
     stride = backbone.cut_points[spec.cut].stride
+    stride = max(stride) if isinstance(stride, tuple) else stride  # per axis where the axes differ
     if config.image_size < stride:
         raise ValueError(f"--image-size {config.image_size} is smaller than the total stride of {config.backbone} "
                          f"at cut {spec.cut} ({stride}): use at least {stride}")
