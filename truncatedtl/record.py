@@ -10,6 +10,15 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 
+def from_known_keys(cls, values: dict, what: str):
+    """``cls(**values)`` for a dataclass read back from JSON; keys it does not know are refused, named."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"not {what}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return cls(**values)
+
+
 @dataclass(frozen=True, order=True)
 class Trial:
     """One model to train: a strategy at a cut point with one seed (repeat)."""
@@ -62,11 +71,7 @@ class TrialRecord:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrialRecord:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"not a trial record: unknown keys {', '.join(unknown)}")
-        return cls(**values)
+        return from_known_keys(cls, values, "a trial record")
 
 
 # The two scores tables show for a trial of each task (its record's ``task``); the second is the one a search

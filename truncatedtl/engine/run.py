@@ -24,7 +24,7 @@ from ..data import (
     check_data_options,
 )
 from ..files import staged_directory, write_checkpoint, write_json, write_rows
-from ..record import TrialRecord
+from ..record import TrialRecord, from_known_keys
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
 from ..tasks import get_task, task_of
@@ -99,11 +99,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        return cls(**values)
+        return from_known_keys(cls, values, "a run config")
 
 
 LOGGERS = ("csv", "tensorboard", "mlflow")
