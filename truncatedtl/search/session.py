@@ -107,7 +107,7 @@ class Session:
     @property
     def score_label(self) -> str:
         """What cut points are ranked by, in words: validation AUPRC (classification) or Dice (segmentation)."""
-        return f"val {LABELS[selected_score(self.prepared.data.task)]}"
+        return f"val {LABELS[selected_score(self.base.task)]}"
 
     def score(self, cuts: list[int], stage: str) -> list[CutScore]:
         """Train the strategy at ``cuts`` (with FTL, if not yet trained, in the same batch so that parallel
@@ -115,5 +115,5 @@ class Session:
         self.stages.append(Stage(stage, list(cuts)))
         trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut)]
         records = {r["trial"]: r for r in self.run(trials)}
-        score = selected_score(self.prepared.data.task)
+        score = selected_score(self.base.task)
         return [CutScore(cut, **mean_std([records[t.key]["val"][score] for t in self.trials(cut)])) for cut in cuts]
