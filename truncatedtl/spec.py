@@ -5,7 +5,7 @@ export and the trial record, so the cut of a strategy that trains the full netwo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from .backbones import Backbone
 from .strategies import HeadSpec, get_strategy
@@ -21,9 +21,6 @@ class ModelSpec:
     cut: int
     head: HeadSpec
     task: str = "classification"
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def resolve_spec(backbone: Backbone, strategy: str, cut: int | None, head: HeadSpec,

@@ -62,3 +62,17 @@ def test_compare_and_search_run_on_segmentation(run_cli, tmp_path):
     assert all("test" not in json.loads(p.read_text()) for p in (tmp_path / "s" / "trials").glob("*.json"))
     code, _, err = run_cli("search", *tiny, "--method", "logme", "--out", tmp_path / "e")
     assert code == 2 and "segmentation searches train" in err
+
+
+def test_predict_cli_writes_masks_and_refuses_npz_arrays(run_cli, tmp_path):
+    tiny = ["--data", "synthetic-seg", "--backbone", "unet_resnet18", "--strategy", "ttl", "--cut", "1",
+            "--image-size", "32", "--max-epochs", "1", "--limit", "16", "--weights", "none"]
+    assert run_cli("train", *tiny, "--out", tmp_path / "run")[0] == 0
+    Image.fromarray((np.arange(50 * 70) % 255).reshape(50, 70).astype(np.uint8)).save(tmp_path / "scan.png")
+    code, out, err = run_cli("predict", tmp_path / "run", tmp_path / "scan.png", "--out", tmp_path / "masks")
+    assert code == 0, err
+    mask = np.asarray(Image.open(tmp_path / "masks" / "scan.png"))
+    assert mask.shape == (50, 70) and set(np.unique(mask)) <= {0, 255}
+    np.savez(tmp_path / "x.npz", images=np.zeros((2, 32, 32), np.uint8))
+    code, _, err = run_cli("predict", tmp_path / "run", tmp_path / "x.npz", "--out", tmp_path / "m2")
+    assert code == 2 and "not .npz arrays" in err

@@ -123,9 +123,10 @@ def predict_masks(run_dir: Path, inputs: list[Path], out_dir: Path, probabilitie
 
     model, metadata = run_metadata(run_dir)
     config = json.loads((Path(run_dir) / "config.json").read_text())
-    files = [Path(name) for s in collect_inputs(inputs, 2) for name in s.names]
-    if any(":" in str(f) and not f.exists() for f in files):
+    sets = collect_inputs(inputs, 2)
+    if any(isinstance(s.samples.items, np.ndarray) for s in sets):
         raise ValueError("segmentation predicts image files and folders, not .npz arrays")
+    files = [Path(item) for s in sets for item in s.samples.items]
     values = parse_mask_values(config["mask_values"]) if config.get("mask_values") else None
     return write_predictions(model, files, Path(out_dir), metadata.image_size, tuple(metadata.mean),
                              tuple(metadata.std), values, probabilities, metadata.in_chans, metadata.intensity)

@@ -54,16 +54,21 @@ class FitResult:
     best_state: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
 
+def check_precision(precision: str, device: str) -> None:
+    """Refuse a precision that is unknown or that ``device`` cannot run (16-mixed needs a GPU)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if precision == "16-mixed" and not device.startswith("cuda"):
+        raise ValueError("--precision 16-mixed needs a GPU (--device cuda); on CPU use bf16-mixed or 32")
+
+
 def make_fabric(device: str = "cpu", devices: int = 1, precision: str = "32"):
     """A Lightning Fabric for ``device`` (cpu, cuda, cuda:N) × ``devices`` at ``precision``; launched (DDP
     processes started, or joined under torchrun) when ``devices`` > 1."""
     from lightning.fabric import Fabric
 
-    if precision not in PRECISIONS:
-        raise ValueError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    check_precision(precision, device)
     cuda = device.startswith("cuda")
-    if precision == "16-mixed" and not cuda:
-        raise ValueError("--precision 16-mixed needs a GPU (--device cuda); on CPU use bf16-mixed or 32")
     accelerator = "cuda" if cuda else "cpu"
     chosen = [int(device.split(":")[1])] if cuda and ":" in device and devices == 1 else devices
     fabric = Fabric(accelerator=accelerator, devices=chosen, strategy="ddp" if devices > 1 else "auto",
@@ -95,7 +100,8 @@ def evaluate(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu
              fabric=None) -> dict[str, float]:
     """Scores of ``model`` on every sample of ``loader`` (``loss`` included)."""
     task = task or get_task("classification")
-    model.to(device) if fabric is None else None
+    if fabric is None:
+        model.to(device)
     evaluation = task.evaluation(kind)
     for out, y in run_outputs(model, loader, fabric):
         evaluation.update(out, y, task.loss(out, y, kind).item())

@@ -29,7 +29,7 @@ from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
 from ..tasks import get_task, task_of
 from .callbacks import LoggerCallback
-from .loop import PRECISIONS, LoopConfig, evaluate, fit, make_fabric
+from .loop import LoopConfig, check_precision, evaluate, fit, make_fabric
 from .recipes import Recipe, get_recipe
 from .tracking import log_record, trackers
 
@@ -134,10 +134,7 @@ def _check_options(c: RunConfig) -> None:
         get_recipe(c.recipe)
     if c.monitor is not None:
         task.monitor(c.monitor)
-    if c.precision not in PRECISIONS:
-        raise ValueError(f"--precision {c.precision!r}: choose one of {', '.join(PRECISIONS)}")
-    if c.precision == "16-mixed" and not c.device.startswith("cuda"):
-        raise ValueError("--precision 16-mixed needs a GPU (--device cuda); on CPU use bf16-mixed or 32")
+    check_precision(c.precision, c.device)
 
 
 @dataclass
@@ -257,9 +254,10 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         model = model.to(memory_format=torch.channels_last)
     recipe = recipe_of(config, backbone.spatial_dims)
     lr = config.lr if config.lr is not None else recipe.default_lr
+    monitor = config.monitor or task.default_monitor(recipe.monitor)
     loop = LoopConfig(lr=lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
                       plateau_patience=config.patience, device=config.device, recipe=recipe.name,
-                      monitor=config.monitor, precision=config.precision, pretrained=config.weights != "none")
+                      monitor=monitor, precision=config.precision, pretrained=config.weights != "none")
     loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
     if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
         torch.manual_seed(config.seed + fabric.global_rank)
@@ -279,9 +277,9 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
         data=config.data, task=data.task, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=loop.monitor or task.default_monitor(recipe.monitor))
-    log_record(loggers, record.to_dict())
-    return TrainedRun(config, record.to_dict(), fitted.history, fitted.best_state, fabric.is_global_zero)
+        recipe=recipe.name, lr=lr, monitor=monitor).to_dict()
+    log_record(loggers, record)
+    return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero)
 
 
 def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared, split: str) -> dict[str, float]:
@@ -289,11 +287,10 @@ def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared,
     no code is executed): a saved trial evaluated later without retraining."""
     from safetensors.torch import load_file
 
-    spec = model_spec(config, prepared.backbone, prepared.data.num_classes)
-    task = get_task(spec.task)
-    model = task.build(spec, prepared.backbone)
+    model = build_network(config, prepared.backbone, prepared.data.num_classes)
     model.load_state_dict(load_file(str(checkpoint)))
-    return evaluate(model, prepared.loader(split, config), prepared.data.task, config.device, task=task)
+    return evaluate(model, prepared.loader(split, config), prepared.data.task, config.device,
+                    task=get_task(config.task))
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:
