@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Real data for the demo; without it the demo says so and runs on the built-in synthetic set.
 TTL_DATA ?= ../shared/data/chest_xray_pneumonia
 
-.PHONY: setup test demo lint clean
+.PHONY: setup test test-isa demo lint clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/ruff check truncatedtl tests benchmarks
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadscope --durations=15
+
+# The recorded-trial tests again with the math kernels held to other instruction sets: AVX2 always, AVX-512
+# where the CPU has it (the default run above uses whatever the CPU offers).
+test-isa: $(STAMP)
+	for isa in AVX2 $$(grep -q avx512f /proc/cpuinfo && echo AVX512_CORE); do \
+	  echo "recorded trials under ONEDNN_MAX_CPU_ISA=$$isa"; \
+	  ONEDNN_MAX_CPU_ISA=$$isa OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto tests/test_records.py || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check truncatedtl tests benchmarks
