@@ -5,6 +5,7 @@ agreement of the two; written as one picture per input, the maps themselves, a C
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import re
@@ -19,7 +20,7 @@ from torch import nn
 from ..data import DataError
 from ..engine import run_task
 from ..engine.metrics import probabilities
-from ..files import atomic_path, write_json, write_text
+from ..files import write_bytes, write_json, write_text
 from ..report.saliency import MapRow, MapView, draw_maps, draw_montage
 from .inputs import collect_inputs
 from .metadata import Metadata, run_metadata
@@ -205,16 +206,17 @@ def file_stem(index: int, name: str) -> str:
 
 
 def _write_map(path: Path, saliency: np.ndarray) -> None:
-    """A 2D map as ``.npy``; a 3D map as NIfTI (axes as the volume is read, identity affine: the model's
-    input grid, after crop and resampling)."""
-    with atomic_path(path) as tmp:
-        if saliency.ndim == 2:
-            with open(tmp, "wb") as handle:
-                np.save(handle, saliency.astype(np.float32))
-        else:
-            import nibabel
+    """A 2D map as ``.npy``; a 3D map as gzipped NIfTI (axes as the volume is read, identity affine: the
+    model's input grid, after crop and resampling)."""
+    if saliency.ndim == 2:
+        buffer = io.BytesIO()
+        np.save(buffer, saliency.astype(np.float32))
+        write_bytes(path, buffer.getvalue())
+    else:
+        import nibabel
 
-            nibabel.save(nibabel.Nifti1Image(saliency.astype(np.float32), np.eye(4)), str(tmp))
+        image = nibabel.Nifti1Image(saliency.astype(np.float32), np.eye(4))
+        write_bytes(path, gzip.compress(image.to_bytes(), mtime=0))
 
 
 def map_suffix(spatial_dims: int) -> str:

@@ -7,6 +7,7 @@ the evidence for the explained score lies."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -84,7 +85,8 @@ class Explainer:
         """The map (*spatial) of one input ``x`` (C, *spatial) for output ``target``."""
         x = x[None].float()
         if self.method == "occlusion":
-            with torch.no_grad():
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*non-tuple sequence for multidimensional indexing")
                 base = self.activate(self.model(x))[0, target]
                 occluded, _ = self.engine(x)
             raw = (base - occluded[0, target]).clamp(min=0)
