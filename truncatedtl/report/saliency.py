@@ -40,10 +40,10 @@ class MapRow:
     note: str = ""
 
 
-def _save(figure: Figure, path: Path) -> None:
+def _save(figure: Figure, path: Path, dpi: int = 110) -> None:
     FigureCanvasAgg(figure)
     with atomic_path(Path(path)) as tmp:
-        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
 
 
 def _show(ax, image: np.ndarray, saliency: np.ndarray | None = None, heat_only: bool = False) -> None:
@@ -55,7 +55,7 @@ def _show(ax, image: np.ndarray, saliency: np.ndarray | None = None, heat_only: 
     ax.set_yticks([])
 
 
-def draw_maps(path: Path, rows: list[MapRow], heat: bool = True, title: str = "") -> None:
+def draw_maps(path: Path, rows: list[MapRow], heat: bool = True, title: str = "", dpi: int = 110) -> None:
     """2D maps, one input per row: the image, then per model its heat map (with ``heat``) and its overlay."""
     per_view = 2 if heat else 1
     columns = 1 + per_view * max(len(r.views) for r in rows)
@@ -75,10 +75,10 @@ def draw_maps(path: Path, rows: list[MapRow], heat: bool = True, title: str = ""
             ax_row[at + per_view - 1].set_title(f"{view.title}\noverlay", fontsize=7)
         for ax in ax_row[1 + per_view * len(row.views):]:
             ax.axis("off")
-    if title:
-        figure.suptitle(title, fontsize=9)
     figure.tight_layout()
-    _save(figure, path)
+    if title:
+        figure.suptitle(title, fontsize=9, y=1.0, va="bottom")
+    _save(figure, path, dpi)
 
 
 def peak_slices(saliency: np.ndarray, count: int = MONTAGE_SLICES) -> list[int]:
