@@ -13,6 +13,7 @@ from ..engine import TrainingError
 from .analyze import analyze
 from .compare import compare
 from .cutpoints import cutpoints
+from .explain import explain
 from .export import export
 from .predict import predict
 from .pretrain import pretrain
@@ -30,6 +31,7 @@ app.command()(report)
 app.command()(profile)
 app.command()(export)
 app.command()(predict)
+app.command()(explain)
 app.command()(search)
 app.command()(analyze)
 app.command()(pretrain)

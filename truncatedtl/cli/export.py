@@ -23,7 +23,9 @@ def export(
     """Export a run's model to ONNX or TorchScript, with its metadata.
 
     Writes the model file and <file>.json beside it (image size, mean/std, class names, spatial dims, strategy
-    and cut); the file is checked against PyTorch on random inputs before it takes its name."""
+    and cut), and MODEL_CARD.md (model, cost against FTL, data, preprocessing, recipe, scores, verdict against
+    FTL, known limits; intended use left to fill in); the file is checked against PyTorch on random inputs
+    before it takes its name."""
     exported = export_run(run_dir, model_format, out, dynamic_batch)
-    typer.echo(f"wrote {exported.path} and {exported.metadata.name} "
+    typer.echo(f"wrote {exported.path}, {exported.metadata.name} and {exported.card.name} "
                f"(largest logit difference to PyTorch {exported.max_abs_diff:.1e})")

@@ -6,7 +6,7 @@ import io
 import json
 import warnings
 from contextlib import redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ class Exported:
     path: Path
     metadata: Path
     max_abs_diff: float
+    card: Path | None = None
 
 
 def to_onnx(model: nn.Module, input_shape: tuple[int, ...], path: Path, dynamic_batch: bool) -> None:
@@ -90,7 +91,12 @@ def export_model(model: nn.Module, metadata: Metadata, format: str, path: Path,
 
 
 def export_run(run_dir: Path, format: str, out: Path | None = None, dynamic_batch: bool = False) -> Exported:
-    """Export a run directory's model; ``out`` defaults to ``run_dir/model.onnx`` or ``run_dir/model.pt``."""
+    """Export a run directory's model; ``out`` defaults to ``run_dir/model.onnx`` or ``run_dir/model.pt``. Its
+    model card (``MODEL_CARD.md``) is written beside it."""
+    from .model_card import write_model_card
+
     out = Path(out or Path(run_dir) / FORMATS[check_format(format)])
     model, metadata = run_metadata(Path(run_dir))
-    return export_model(model, metadata, format, out, dynamic_batch)
+    exported = export_model(model, metadata, format, out, dynamic_batch)
+    card = write_model_card(Path(run_dir), metadata, [exported.path, exported.metadata])
+    return replace(exported, card=card)

@@ -15,14 +15,20 @@ from ..data.masks import MaskDataset, resize_image
 from ..files import atomic_path
 
 
+def model_input(pixels: Pixels, image_size: int, mean: tuple[float, ...], std: tuple[float, ...],
+                in_chans: int = 3, intensity: str = "dtype") -> torch.Tensor:
+    """The (C, S, S) input a segmentation network sees for one image: resized whole, then normalised."""
+    image = resize_image(pixels, image_size, intensity)
+    return MaskDataset(image[None], torch.zeros(1, image_size, image_size), mean, std, False, in_chans)[0][0]
+
+
 @torch.no_grad()
 def predict_probabilities(model: nn.Module, pixels: Pixels, image_size: int, mean: tuple[float, ...],
                           std: tuple[float, ...], in_chans: int = 3, intensity: str = "dtype") -> torch.Tensor:
     """(C_out, H, W) probabilities for one image of (H, W[, C]) ``pixels``: the model sees it resized to
     ``image_size``; its logits are resized back (bilinear) before the sigmoid (C_out = 1) or softmax."""
     model.eval()
-    image = resize_image(pixels, image_size, intensity)
-    x, _ = MaskDataset(image[None], torch.zeros(1, image_size, image_size), mean, std, False, in_chans)[0]
+    x = model_input(pixels, image_size, mean, std, in_chans, intensity)
     device = next(model.parameters()).device
     logits = F.interpolate(model(x[None].to(device)), size=pixels.array.shape[:2], mode="bilinear", align_corners=False)
     return (torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, 1))[0].cpu()
