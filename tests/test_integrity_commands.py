@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from tests.test_integrity import TINY, _mount
-from truncatedtl.backbones import BackboneError, input_side, load_backbone
+from truncatedtl.backbones import BackboneError, load_backbone
 from truncatedtl.engine import LoopConfig, fit
 from truncatedtl.strategies import TrainingPlan
 
@@ -145,6 +145,8 @@ def test_logger_help_shows_the_track_extra(run_cli, monkeypatch):
 
 
 def test_3d_sizes_are_written_as_cubes(run_cli, monkeypatch):
+    from truncatedtl.backbones import input_side
+
     assert input_side("resnet18_3d", 32) == "32³" and input_side("efficientnet_lite0@3d", 32) == "32³"
     assert input_side("resnet18", 224) == "224²" and input_side("unet_resnet18", 64) == "64²"
     monkeypatch.setenv("COLUMNS", "240")
