@@ -29,7 +29,10 @@ def atomic_path(path: Path, size: int | None = None) -> Iterator[Path]:
     ends without error and is removed otherwise. ``size``: the bytes to be written, where known, for the
     full-disk message."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _write_error(path, err, size, 0) from err
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     try:
         yield tmp
@@ -37,10 +40,19 @@ def atomic_path(path: Path, size: int | None = None) -> Iterator[Path]:
         os.replace(tmp, path)
     except OSError as err:
         written = tmp.stat().st_size if tmp.exists() else 0
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise _write_error(path, err, size, written) from err
     finally:
+        _remove(tmp)
+
+
+def _remove(tmp: Path) -> None:
+    """Remove a temporary file if it is there; a failure to (a read-only location) must not hide the error
+    that is being reported."""
+    try:
         tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def write_bytes(path: Path, data: bytes) -> None:

@@ -34,7 +34,8 @@ def test_tiny_unet_reaches_validation_dice_above_0_9_on_synthetic_seg(tmp_path):
         pixels = np.kron(data.test.images[i], np.ones((2, 2), dtype=np.uint8))[:h, :w]
         images.append(tmp_path / f"scan{i}.png")
         Image.fromarray(pixels).save(images[-1])
-    written = write_predictions(model, images, tmp_path / "out", SIZE, MEAN, STD, probabilities=True)
+    written, unreadable = write_predictions(model, images, tmp_path / "out", SIZE, MEAN, STD, probabilities=True)
+    assert unreadable == []
     for i, path in enumerate(written):
         mask = np.asarray(Image.open(path))
         probs = np.load(path.with_suffix(".npy"))

@@ -23,7 +23,7 @@ from .video import VideoResNetFamily, kinetics_weights
 from .weights import MIN_COVERAGE, download_pretrained, efficientnet_lite0_offline, load_weights, read_weights
 
 __all__ = ["UNET_PREFIX", "Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
-           "cut_points", "inflated_name", "register", "resolve_weights", "source_layout"]
+           "cut_points", "inflated_name", "input_side", "spatial_dims_of", "register", "resolve_weights", "source_layout"]
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,9 @@ def load_backbone(name: str, weights: str | Path = "none", min_coverage: float =
     if weights == "pretrained" and entry.offline is not None:
         load_weights(model, entry.family.weight_units(model), entry.offline(), f"offline package for {name}", 1.0)
     elif weights not in ("none", "pretrained"):
-        report = load_weights(model, entry.family.weight_units(model), read_weights(weights, name), weights,
-                              min_coverage)
+        inflated = parse_inflated(name)  # an inflated backbone loads its 2D weights (a 2D source checkpoint)
+        state = read_weights(weights, inflated[0] if inflated else name)
+        report = load_weights(model, entry.family.weight_units(model), state, weights, min_coverage)
         if not report.exact:
             print(report.text(), file=sys.stderr)
     units, neck = entry.family.decompose(model)
@@ -140,6 +141,16 @@ def source_layout(name: str, units_state: dict[str, torch.Tensor],
     if neck is not None:
         neck.load_state_dict(neck_state)
     return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not CLASSIFIER.match(k)}
+
+
+def spatial_dims_of(name: str) -> int:
+    """2 for image backbones (and the U-Net encoders), 3 for volume backbones; no model is built."""
+    return 2 if name.startswith(UNET_PREFIX) else _entry(name).family.spatial_dims
+
+
+def input_side(name: str, image_size: int) -> str:
+    """The input size of backbone ``name`` in words: ``224²`` for images, ``32³`` for volumes."""
+    return f"{image_size}{'³' if spatial_dims_of(name) == 3 else '²'}"
 
 
 def cut_points(name: str) -> list[CutPoint]:

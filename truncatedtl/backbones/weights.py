@@ -50,7 +50,11 @@ def read_source(directory: str | Path, backbone: str) -> dict[str, torch.Tensor]
     if not meta_path.is_file() or not (directory / SOURCE_WEIGHTS).is_file():
         raise BackboneError(f"{directory} is not a source checkpoint ({SOURCE_META} and {SOURCE_WEIGHTS} "
                             "expected; ttl pretrain writes one)")
-    made_for = json.loads(meta_path.read_text()).get("backbone")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as err:
+        raise BackboneError(f"cannot read {meta_path}: {err}") from err
+    made_for = meta.get("backbone") if isinstance(meta, dict) else None
     if made_for != backbone:
         raise BackboneError(f"source checkpoint {directory} holds {made_for}, not {backbone}")
     return read_state_dict(directory / SOURCE_WEIGHTS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from ..backbones import inflated_name, resolve_weights
-from ..data import CACHE_HELP, INTENSITY_HELP
+from ..data import CACHE_HELP, INTENSITY_HELP, DataError, parse_intensity
 from ..engine import RunConfig
 from ..tasks import task_of
 
@@ -80,7 +80,7 @@ PRECISION = typer.Option("32", help="32, bf16-mixed, or 16-mixed (GPU only).")
 DEVICES = typer.Option(1, help="Devices for one training (DDP through Lightning Fabric: gloo on CPU, NCCL on GPU); "
                                "--batch-size is the global batch, split over them.")
 LOGGER = typer.Option("csv", help="Trackers, comma-separated: csv (always), tensorboard, mlflow "
-                                  "(pip install 'truncatedtl[track]').")
+                                  "(pip install 'truncatedtl\\[track]').")
 AUGMENT = typer.Option(True, "--augment/--no-augment", help="Random crop and slight rotation of training images.")
 POOL = typer.Option(True, "--pool/--no-pool", help="Average-pool the features before the head.")
 HIDDEN = typer.Option(0, help="Hidden units of an MLP head (0 = linear head).")
@@ -110,6 +110,11 @@ def run_config(options: dict, **overrides) -> RunConfig:
         if values.get("intensity", "dtype") != "dtype":
             raise ValueError("--window and --intensity both set how values map to the input range; give one")
         values["intensity"] = f"window:{values['window']}"
+        try:
+            parse_intensity(values["intensity"])
+        except DataError as err:
+            raise ValueError(f"--window {values['window']!r}: give the level and width in HU, two finite numbers "
+                             f"L,W with W above 0 (e.g. -600,1500)") from err
     return RunConfig.from_options(values)
 
 

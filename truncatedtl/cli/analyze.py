@@ -21,6 +21,7 @@ from ..engine import Prepared, load_run
 from ..engine.run import build_network
 from ..report.plots import draw
 from ._common import ConfigOption
+from .profile import check_device
 
 RECORD = "svcca.json"
 SPLITS = ("val", "test")
@@ -81,10 +82,14 @@ def analyze(
     """SVCCA between the reference (pretrained) and the finetuned features at every cut point, against
     random features of the same shapes; writes svcca.json and the plots (per cut, per block, block to block)."""
     _check_options(samples, positions, keep, split, out, search)
+    check_device(device)
     try:
         finetuned, run_config, result = load_run(run)
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--run: {err}") from err
+    if run_config.task != "classification":
+        raise ValueError(f"--run {run} is a {run_config.task} run; ttl analyze compares the features of "
+                         f"classification backbones (train one with ttl train on class-labelled data)")
     try:
         backbone = load_backbone(run_config.backbone, reference)
     except BackboneError as err:

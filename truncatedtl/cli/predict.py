@@ -39,8 +39,9 @@ def predict(
         if onnx or out is None:
             raise ValueError("a segmentation run predicts with PyTorch into a folder of masks: give --out DIR "
                              "(and no --onnx)")
-        written = predict_masks(run_dir, inputs, out, probabilities)
+        written, unreadable = predict_masks(run_dir, inputs, out, probabilities)
         typer.echo(f"wrote {len(written)} mask(s) to {out}")
+        _report_unreadable(unreadable, "mask", skip_unreadable)
         return
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
@@ -52,9 +53,14 @@ def predict(
     else:
         predictions.save_csv(out)
         typer.echo(f"wrote {len(predictions.names)} rows to {out}")
-    if predictions.unreadable:
-        typer.echo(f"{len(predictions.unreadable)} input(s) could not be read and have no row:", err=True)
-        for line in predictions.unreadable:
+    _report_unreadable(predictions.unreadable, "row", skip_unreadable)
+
+
+def _report_unreadable(unreadable: list[str], output: str, skip: bool) -> None:
+    """List the inputs that could not be read on stderr; exit 1 unless ``--skip-unreadable``."""
+    if unreadable:
+        typer.echo(f"{len(unreadable)} input(s) could not be read and have no {output}:", err=True)
+        for line in unreadable:
             typer.echo(f"  {line}", err=True)
-        if not skip_unreadable:
+        if not skip:
             raise typer.Exit(1)

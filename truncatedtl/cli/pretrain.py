@@ -59,10 +59,10 @@ def pretrain(
     check_config(source.run)
     with training_progress(f"pretrain {backbone}") as progress:
         meta, state, history = pretrain_source(source, progress)
-    save_source(out, meta, state, history)
     s = meta["scores"]
     typer.echo(f"pretrained {backbone} on {data} ({meta['task']}, {len(meta['labels'])} labels), "
                f"{meta['epochs']} epochs in {meta['seconds']:.0f} s")
     typer.echo(f"val  AUROC {s['val']['auroc']:.4f}  AUPRC {s['val']['auprc']:.4f}")
     typer.echo(f"test AUROC {s['test']['auroc']:.4f}  AUPRC {s['test']['auprc']:.4f}")
+    save_source(out, meta, state, history)
     typer.echo(f"source checkpoint written to {out} (use it with --weights {out})")

@@ -12,7 +12,7 @@ import typer
 from torch import nn
 
 from ..analysis.complexity import profile as measure
-from ..backbones import load_backbone
+from ..backbones import input_side, load_backbone
 from ..deploy import run_metadata
 from ..spec import resolve_spec
 from ..strategies import HeadSpec
@@ -42,7 +42,7 @@ def target_network(target: str, strategy: str | None, cut: int | None, image_siz
         size = image_size or metadata.image_size
         if size != metadata.image_size and model.head.pool is None:
             raise ValueError(f"--image-size {size}: the run {path} has an unpooled head that takes "
-                             f"{metadata.image_size}² inputs only")
+                             f"{input_side(metadata.backbone, metadata.image_size)} inputs only")
         about = {"model": metadata.backbone, "strategy": metadata.strategy, "cut": metadata.cut,
                  "image_size": size, "num_classes": len(metadata.classes)}
         return model, replace(metadata, image_size=size).input_shape, about
@@ -85,6 +85,8 @@ def profile(
     latency (median and p90 of REPEATS passes after WARMUP, CUDA synchronised)."""
     if batch_size < 1 or repeats < 1 or warmup < 0:
         raise ValueError("--batch-size and --repeats must be at least 1, --warmup at least 0")
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
     model, input_shape, about = target_network(target, strategy, cut, image_size, num_classes)
     record = {**about, **measure(model, input_shape, batch_size, check_device(device), threads, warmup,
                                  repeats).as_dict(), "warmup": warmup}
@@ -92,7 +94,7 @@ def profile(
         typer.echo(json.dumps(record, indent=1))
         return
     typer.echo(f"{record['model']} {record['strategy']} cut {record['cut']} ({record['num_classes']} classes, "
-               f"{record['image_size']}² input)")
+               f"{input_side(record['model'], record['image_size'])} input)")
     typer.echo(f"params   {record['params'] / 1e6:.2f} M")
     typer.echo(f"MACs     {record['macs'] / 1e9:.3f} G")
     typer.echo(f"latency  median {record['latency_ms_median']:.2f} ms, p90 {record['latency_ms_p90']:.2f} ms "

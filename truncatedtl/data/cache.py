@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 import torch
+
+from ._types import DataError
 
 CACHE_KINDS = ("auto", "ram", "disk", "none")
 CACHE_HELP = ("Preprocessed-image cache: ram, disk (a file under the run's cache folder), none (decode every "
@@ -25,13 +28,55 @@ def memory_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+# Where a ``ram`` cache's shared memory lives.
+SHARED_MEMORY = Path("/dev/shm")
+
+
+def shared_memory_bytes() -> int:
+    """Free space for shared memory: that of /dev/shm where it exists, else the physical memory."""
+    return shutil.disk_usage(SHARED_MEMORY).free if SHARED_MEMORY.is_dir() else memory_bytes()
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.1f} GiB"
+
+
 def resolve_cache(kind: str, nbytes: int) -> str:
-    """``auto`` → ``ram`` when ``nbytes`` fits in a quarter of the memory, else ``disk``; others unchanged."""
+    """``auto`` → ``ram`` when ``nbytes`` fits in a quarter of the memory (and in the free shared memory), else
+    ``disk``; others unchanged."""
     if kind not in CACHE_KINDS:
         raise ValueError(f"--cache {kind!r}: choose one of {', '.join(CACHE_KINDS)}")
     if kind == "auto":
-        return "ram" if nbytes <= memory_bytes() // 4 else "disk"
+        return "ram" if nbytes <= min(memory_bytes() // 4, shared_memory_bytes()) else "disk"
     return kind
+
+
+def check_cache_space(kind: str, count: int, shape: tuple[int, ...], folder: Path | None = None) -> None:
+    """Refuse, before anything is allocated, a ``ram`` cache larger than the free shared memory or a ``disk``
+    cache larger than the free space of ``folder``: ``count`` records of uint8 ``shape``."""
+    nbytes = count * math.prod(shape)
+    record = "x".join(map(str, shape))
+    if kind == "ram" and nbytes > shared_memory_bytes():
+        raise DataError(f"--cache ram: {count} items of {record} bytes need {_gib(nbytes)}, more than the "
+                        f"{_gib(shared_memory_bytes())} of shared memory free here; use --cache disk or none, or "
+                        f"a smaller --image-size")
+    if kind == "disk" and folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(folder).free
+        if nbytes > free:
+            raise DataError(f"--cache disk: {count} items of {record} bytes need {_gib(nbytes)}, more than the "
+                            f"{_gib(free)} free in {folder}; use --cache none or a smaller --image-size")
+
+
+def check_batch_memory(batch_size: int, input_shape: tuple[int, ...]) -> None:
+    """Refuse a batch whose float32 inputs alone fill more than half of this machine's memory (a 3D
+    ``--image-size`` too large to train): ``input_shape`` is one input's (C, *spatial)."""
+    nbytes = batch_size * math.prod(input_shape) * 4
+    if nbytes > memory_bytes() // 2:
+        side = "x".join(map(str, input_shape[1:]))
+        raise DataError(f"--image-size {input_shape[-1]}: one batch of {batch_size} inputs of {side} needs "
+                        f"{_gib(nbytes)} for its values alone, more than half of this machine's "
+                        f"{_gib(memory_bytes())}; use a smaller --image-size or --batch-size")
 
 
 class ItemCache(ABC):

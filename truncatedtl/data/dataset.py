@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ._types import Samples
-from .cache import DiskCache, ItemCache, RamCache, disk_cache_path, resolve_cache
+from .cache import DiskCache, ItemCache, RamCache, check_cache_space, disk_cache_path, resolve_cache
 from .fingerprint import items_digest
 from .images import Pixels, in_memory, read_image
 from .transforms import augment, normalise, preprocess
@@ -36,21 +36,25 @@ class Preprocessing:
 def pixels_of(samples: Samples, i: int) -> Pixels:
     """Item ``i`` of ``samples``: the in-memory array, or the file read at its native depth."""
     item = samples.items[i]
-    return in_memory(item) if isinstance(item, np.ndarray) else read_image(Path(item))
+    return in_memory(item, f"item {i}") if isinstance(item, np.ndarray) else read_image(Path(item))
 
 
 def build_cache(kind: str, samples: Samples, prep: Preprocessing, folder: Callable[[], Path]) -> ItemCache | None:
     """The cache ``kind`` (``auto``/``ram``/``disk``/``none``) for ``samples``; its record shape is that of the
-    first item preprocessed. ``folder()`` gives the folder of disk caches (asked only for one)."""
+    first item preprocessed. ``folder()`` gives the folder of disk caches (asked only for one). A cache larger
+than the space it would live in is refused before it is allocated."""
     if len(samples) == 0:
         return None
     shape = tuple(preprocess(pixels_of(samples, 0), prep.image_size, prep.spatial_dims, prep.intensity).shape)
     kind = resolve_cache(kind, len(samples) * math.prod(shape))
     if kind == "ram":
+        check_cache_space(kind, len(samples), shape)
         return RamCache(len(samples), shape)
     if kind == "disk":
         path = disk_cache_path(folder(), items_digest(samples), prep.image_size, prep.spatial_dims, prep.intensity,
                                shape)
+        if not path.exists():
+            check_cache_space(kind, len(samples), shape, path.parent)
         return DiskCache(path, len(samples), shape)
     return None
 

@@ -1,5 +1,5 @@
 """What a dataset is, as a comparable value: which files (sizes and modification times, or content hashes
-for small sets) or arrays, and which split each belongs to. A resumed search or comparison compares the
+for small sets; a DICOM series folder by the files in it) or arrays, and which split each belongs to. A resumed search or comparison compares the
 fingerprint of its data with the one it recorded; a disk cache names its file by the digest of its items."""
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ CONTENT_HASH_FILES = 2000
 
 
 def _file_entry(path: Path, content: bool) -> str:
+    """One line per file; a folder (a DICOM series) one line per file in it, in name order."""
+    if path.is_dir():
+        return "\n".join(_file_entry(p, content) for p in sorted(path.iterdir()) if p.is_file())
     stat = path.stat()
     if content:
         return f"{path}\t{stat.st_size}\t{hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()}"

@@ -267,7 +267,7 @@ def preprocess_pairs(samples: MaskSamples, image_size: int, mask_values: tuple[i
     images, masks = [], []
     for i in range(len(samples)):
         image, mask = samples.images[i], samples.masks[i]
-        pixels = in_memory(image) if isinstance(image, np.ndarray) else read_image(image)
+        pixels = in_memory(image, f"image {i}") if isinstance(image, np.ndarray) else read_image(image)
         classes = mask if isinstance(mask, np.ndarray) else read_mask(mask, mask_values)
         if pixels.array.shape[:2] != classes.shape:
             raise DataError(f"mask {mask} is {classes.shape[1]}x{classes.shape[0]} but image {image} is "
@@ -277,6 +277,28 @@ def preprocess_pairs(samples: MaskSamples, image_size: int, mask_values: tuple[i
     if len({t.shape[0] for t in images}) > 1:
         images = [t.expand(3, *t.shape[1:]) if t.shape[0] == 1 else t for t in images]
     return torch.stack(images), torch.stack(masks)
+
+
+def check_mask_classes(data: MaskSplits, masks: dict[str, torch.Tensor]) -> None:
+    """Every class a model is scored on (binary masks: the foreground; N classes: each) must occur in every
+    split's ``masks`` (class indices, as trained and scored): an absent class has no Dice to learn or a Dice of
+    0 in the mean. Refused naming the class, its mask value and the split."""
+    values = data.mask_values or (None, None)
+    scored = [1] if data.out_channels == 1 else list(range(data.num_classes))
+    for split, split_masks in masks.items():
+        present = set(torch.unique(split_masks).tolist())
+        absent = [c for c in scored if c not in present]
+        if not absent:
+            continue
+        c = absent[0]
+        value = values[c] if values[c] is not None else "1 or 255"
+        if data.out_channels == 1:
+            raise DataError(f"split '{split}' of {data.source}: every mask is empty (no pixel of class "
+                            f"'{data.classes[c]}', value {value}); a model would learn nothing (Dice 0): check "
+                            f"the masks, or --mask-values if the foreground has another value")
+        raise DataError(f"split '{split}' of {data.source}: class '{data.classes[c]}' (mask value {value}) occurs "
+                        f"in no mask{f' ({len(absent)} such classes)' if len(absent) > 1 else ''}; its Dice of 0 "
+                        f"would drag the mean: drop the value from --mask-values or rebalance the split")
 
 
 class MaskDataset(Dataset):

@@ -1,6 +1,7 @@
 """Readers: MedMNIST ``.npz``, ImageFolder trees, CSV manifests. Labels are checked as they are read: an
-evaluation label unknown to training, a negative or out-of-range index, two labels that differ only in case,
-a file listed twice are refused, naming the row or index."""
+evaluation label unknown to training, a negative or out-of-range index, two labels (or class folders) that
+differ only in case or surrounding spaces, a file listed twice are refused, naming the row or index. So are
+array shapes no reader can take, non-finite array values, and a set mixing 2D images with volumes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from ._types import DataError, DataSplits, Samples
 from .splits import stratified_partition
-from .volumes import is_volume
+from .volumes import is_dicom_series, is_volume
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".nii", ".gz"}
 SPLITS = ("train", "val", "test")
@@ -35,6 +36,7 @@ def read_npz(path: Path) -> DataSplits:
         splits, width = {}, 0
         for s in SPLITS:
             images, labels = archive[f"{s}_images"], archive[f"{s}_labels"]
+            _check_images(path, f"{s}_images", images)
             if len(images) != len(labels):
                 raise DataError(f"{path}: {s}_images has {len(images)} entries but {s}_labels {len(labels)}")
             labels = labels.reshape(len(labels), -1)
@@ -55,6 +57,23 @@ def read_npz(path: Path) -> DataSplits:
     return DataSplits(**splits, classes=[str(c) for c in range(count)], source=str(path), spatial_dims=spatial_dims)
 
 
+def _check_images(path: Path, name: str, images: np.ndarray) -> None:
+    """An image array must be (N, H, W), (N, H, W, C) or (N, D, H, W) and hold finite values; the message names
+    the array, its shape and (for values) the first bad index."""
+    if images.ndim not in (3, 4):
+        single = [axis for axis in range(1, images.ndim) if images.shape[axis] == 1]
+        hint = (f"; axis {single[0]} has size 1: drop it (numpy.squeeze(a, axis={single[0]})) for (N, D, H, W) "
+                f"volumes" if images.ndim == 5 and single else "")
+        raise DataError(f"{path}: {name} has shape {images.shape} ({images.ndim}D); images are (N, H, W) or "
+                        f"(N, H, W, C), volumes (N, D, H, W){hint}")
+    if images.dtype.kind in "fc":
+        finite = np.isfinite(images.reshape(len(images), -1)).all(1)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            raise DataError(f"{path}: {name}[{i}] holds NaN or infinite values ({int((~finite).sum())} such "
+                            f"image(s) in {name}); fix or drop them")
+
+
 def _check_indices(path: Path, splits: dict[str, Samples]) -> int:
     """Class count of integer labels: train's largest index + 1. A negative label, or a val/test label beyond
     train's classes, is refused naming the split and index."""
@@ -73,13 +92,52 @@ def _check_indices(path: Path, splits: dict[str, Samples]) -> int:
     return count
 
 
+def check_spellings(names: list[str], source: Path, places: list[str] | None, what: str) -> None:
+    """Two names that differ only in case or surrounding spaces (``PNEUMONIA``, ``Pneumonia``, ``NORMAL ``)
+    would be two classes: refused, naming both spellings (and ``places``, where each occurs, if given)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for i, name in enumerate(names):
+        place = places[i] if places else ""
+        first, first_place = seen.setdefault(name.strip().casefold(), (name, place))
+        if first != name:
+            how = ("surrounding spaces" if first.strip() == name.strip() else
+                   "case" if first.casefold() == name.casefold() else "case and surrounding spaces")
+            raise DataError(f"{source}{' ' + place if place else ''}: {what} {name!r} differs from {first!r}"
+                            f"{f' ({first_place})' if first_place else ''} only in {how}; {what}s are compared "
+                            f"exactly, fix the spelling")
+
+
+def _class_items(folder: Path) -> list[Path]:
+    """The items under a class folder: its image files, and each DICOM series folder as one volume."""
+    items = []
+    for entry in folder.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            items += [entry] if is_dicom_series(entry) else _class_items(entry)
+        elif _is_image(entry):
+            items.append(entry)
+    return items
+
+
+def spatial_dims(items: list[Path], source: Path) -> int:
+    """3 where the items are volumes (NIfTI files, DICOM series folders), 2 where they are images; a set mixing
+    both is refused, naming one of each."""
+    volumes = [is_volume(Path(p)) for p in items]
+    if any(volumes) and not all(volumes):
+        flat, volume = items[volumes.index(False)], items[volumes.index(True)]
+        raise DataError(f"{source} mixes 2D images ({flat}) and volumes ({volume}); a data set holds one kind")
+    return 3 if volumes and volumes[0] else 2
+
+
 def _class_folder(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:
         raise DataError(f"{root} has no class folders (expected {root}/<class>/<image files>)")
+    check_spellings(classes, root, None, "class folder")
     items, labels = [], []
     for c, name in enumerate(classes):
-        files = sorted(p for p in (root / name).rglob("*") if p.is_file() and _is_image(p))
+        files = sorted(_class_items(root / name))
         items += files
         labels += [c] * len(files)
     if not items:
@@ -139,9 +197,8 @@ def read_folder(root: Path, seed: int) -> DataSplits:
             notes.append(f"val carved from train ({VAL_FROM_TRAIN:.0%}, stratified, seed {seed})")
         elif present["val"].name != "val":
             notes.append(f"val split read from {present['val'].name}/")
-    first = splits["train"].items[0]
-    return DataSplits(**splits, classes=classes, source=str(root), spatial_dims=3 if is_volume(first) else 2,
-                      notes=notes)
+    dims = spatial_dims([p for s in splits.values() for p in s.items], root)
+    return DataSplits(**splits, classes=classes, source=str(root), spatial_dims=dims, notes=notes)
 
 
 def _duplicates(path: Path, items: list[Path], lines: list[int], dedupe: bool) -> tuple[np.ndarray, list[str]]:
@@ -166,13 +223,9 @@ def _duplicates(path: Path, items: list[Path], lines: list[int], dedupe: bool) -
 
 def _class_names(path: Path, raw: list[str], lines: list[int], split_of: list[str]) -> list[str]:
     """Sorted class names of a ``label`` column: those of the train rows where the manifest gives splits. Two
-    names that differ only in case, or a val/test label absent from train, are refused naming the row."""
-    by_folded: dict[str, tuple[str, int]] = {}
-    for label, line in zip(raw, lines):
-        seen = by_folded.setdefault(label.casefold(), (label, line))
-        if seen[0] != label:
-            raise DataError(f"{path} row {line}: label {label!r} differs from {seen[0]!r} (row {seen[1]}) only in "
-                            f"case; labels are compared exactly, fix the spelling")
+    names that differ only in case or surrounding spaces, or a val/test label absent from train, are refused
+    naming the row."""
+    check_spellings(raw, path, [f"row {line}" for line in lines], "label")
     if not any(split_of):
         return sorted(set(raw))
     classes = sorted({label for label, split in zip(raw, split_of) if split == "train"})
@@ -231,7 +284,7 @@ def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None 
     else:
         splits = dict(zip(SPLITS, (whole.subset(p) for p in stratified_partition(labels, FRACTIONS, seed))))
         notes.append(f"split 64/16/20 stratified with seed {seed}")
-    return DataSplits(**splits, classes=classes, source=str(path), spatial_dims=3 if is_volume(items[0]) else 2,
+    return DataSplits(**splits, classes=classes, source=str(path), spatial_dims=spatial_dims(items, path),
                       notes=notes)
 
 
@@ -254,7 +307,8 @@ def multilabel_cell(text: str, uncertain: str | None, where: str) -> float:
         raise DataError(f"{where}: multi-label cells hold 1, 0, -1 (uncertain) or blank, not {text!r}")
     if uncertain is None:
         raise DataError(f"{where}: {'blank' if value is None else 'uncertain (-1)'} label; choose an "
-                        f"uncertain-label policy ({'|'.join(UNCERTAIN)}) to read it")
+                        f"uncertain-label policy ({'|'.join(UNCERTAIN)}) to read it, ttl pretrain --uncertain "
+                        f"POLICY; ttl train, compare and search take no such policy: write 0 or 1 in the cell")
     if uncertain not in UNCERTAIN:
         raise DataError(f"uncertain-label policy must be one of {', '.join(UNCERTAIN)}, not {uncertain!r}")
     return 0.0 if value is None else UNCERTAIN[uncertain]

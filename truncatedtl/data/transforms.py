@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from ._types import DataError
 from .images import Pixels
-from .intensity import intensity_range, to_display
+from .intensity import check_values, intensity_range, to_display
 from .volumes import resample_volume
 
 
@@ -49,7 +49,9 @@ def preprocess(pixels: Pixels, image_size: int, spatial_dims: int, intensity: st
 
 
 def display(pixels: Pixels, spatial_dims: int, intensity: str = "dtype") -> torch.Tensor:
-    """Native pixels → float (C, *spatial) in [0, 255] by the intensity policy."""
+    """Native pixels → float (C, *spatial) in [0, 255] by the intensity policy (values it cannot map are
+    refused, :func:`~.intensity.check_values`)."""
+    check_values(pixels.array, pixels.range, intensity, pixels.name)
     lo, hi = intensity_range(pixels.array, pixels.range, intensity)
     return torch.from_numpy(np.ascontiguousarray(to_display(to_channels_first(pixels.array, spatial_dims), lo, hi)))
 

@@ -54,9 +54,62 @@ def synthetic_3d(seed: int = 0) -> DataSplits:
                       notes=[f"built-in synthetic-3d set (seed {seed})"])
 
 
+# Suffixes of 2D image files: a folder holding one of them is not a DICOM series.
+FLAT_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+# A step between neighbouring slices this many times the series' usual step means slices are missing.
+GAP_FACTOR = 1.5
+
+
+def is_dicom_series(folder: Path) -> bool:
+    """Whether ``folder`` holds one DICOM series: files only (hidden ones aside), none of them a NIfTI volume
+    or a 2D image file (PNG, JPEG, BMP, TIFF)."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    return bool(entries) and all(p.is_file() and not is_volume(p) and p.suffix.lower() not in FLAT_SUFFIXES
+                                 for p in entries)
+
+
+def _slice_position(ds) -> float | None:
+    """Position of a slice along the series' normal (from ImagePositionPatient and ImageOrientationPatient;
+    z without an orientation), else its InstanceNumber, else ``None``."""
+    position = ds.get("ImagePositionPatient")
+    if position is not None:
+        orientation = ds.get("ImageOrientationPatient")
+        if orientation is None:
+            return float(position[2])
+        normal = np.cross(np.asarray(orientation[:3], float), np.asarray(orientation[3:], float))
+        return float(np.dot(np.asarray(position, float), normal))
+    number = ds.get("InstanceNumber")
+    return None if number is None else float(number)
+
+
+def check_series(folder: Path, files: list[Path], series: list[str | None], positions: list[float]) -> None:
+    """Refuse a folder that is not one whole series, naming it: two SeriesInstanceUIDs, two slices at one
+    position, or a gap in the positions (slices missing). ``positions`` sorted, ``files`` in their order."""
+    uids = sorted({uid for uid in series if uid is not None})
+    if len(uids) > 1:
+        raise DataError(f"DICOM series folder {folder} mixes {len(uids)} series (SeriesInstanceUID "
+                        f"{', '.join(uids[:3])}); put each series in its own folder")
+    steps = np.diff(np.asarray(positions))
+    same = np.flatnonzero(np.abs(steps) < 1e-6)
+    if len(same):
+        i = int(same[0])
+        raise DataError(f"DICOM series folder {folder}: slices {files[i].name} and {files[i + 1].name} lie at the "
+                        f"same position ({positions[i]:g}); {len(same)} duplicate slice(s): keep one of each")
+    if len(steps) >= 2:
+        usual = float(np.median(steps))
+        gaps = np.flatnonzero(steps > GAP_FACTOR * usual)
+        if len(gaps):
+            missing = int(sum(round(steps[g] / usual) - 1 for g in gaps))
+            i = int(gaps[0])
+            raise DataError(f"DICOM series folder {folder}: about {max(missing, 1)} slice(s) missing (a step of "
+                            f"{steps[i]:g} after {files[i].name} where slices lie {usual:g} apart); the volume "
+                            f"would be stretched: complete the series")
+
+
 def read_dicom_series(folder: Path) -> np.ndarray:
-    """The slices of one DICOM series in ``folder`` stacked along depth (ordered by patient position, else
-    instance number), in HU where the files give a rescale: float32 (D, H, W)."""
+    """The slices of one DICOM series in ``folder`` stacked along depth (ordered by position along the slice
+    normal, else instance number), in HU where the files give a rescale: float32 (D, H, W). A folder that is
+    not one whole series is refused (:func:`check_series`)."""
     import pydicom
 
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -69,11 +122,13 @@ def read_dicom_series(folder: Path) -> np.ndarray:
             pixels = ds.pixel_array.astype(np.float32)
         except Exception as err:
             raise DataError(f"cannot read DICOM slice {file}: {type(err).__name__}: {err}") from err
-        position = getattr(ds, "ImagePositionPatient", None)
-        order = float(position[2]) if position is not None else float(getattr(ds, "InstanceNumber", len(slices)))
         pixels = pixels * float(getattr(ds, "RescaleSlope", 1)) + float(getattr(ds, "RescaleIntercept", 0))
-        slices.append((order, file, pixels))
-    slices.sort(key=lambda s: s[0])
+        slices.append((_slice_position(ds), file, pixels, ds.get("SeriesInstanceUID")))
+    if all(s[0] is not None for s in slices):
+        slices.sort(key=lambda s: s[0])
+        check_series(folder, [s[1] for s in slices], [s[3] for s in slices], [s[0] for s in slices])
+    else:
+        check_series(folder, [s[1] for s in slices], [s[3] for s in slices], [])
     shapes = {s[2].shape for s in slices}
     if len(shapes) > 1:
         raise DataError(f"DICOM series {folder}: slices of different sizes {sorted(shapes)}")

@@ -80,6 +80,7 @@ def export_model(model: nn.Module, metadata: Metadata, format: str, path: Path,
         raise ValueError(f"output file {path}: a {format} export must end in {suffix}")
     dynamic = dynamic_batch or format == "torchscript"
     with atomic_path(path) as tmp:
+        tmp.touch()  # a location that cannot be written fails here, before the export's work
         _WRITERS[format](model, metadata.input_shape, tmp, dynamic)
         diff = max_abs_diff(model, tmp, metadata.input_shape, 2 if dynamic else 1)
         if not diff <= MAX_DIFF:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..data import DataError, Samples
 from ..data.readers import IMAGE_SUFFIXES
-from ..data.volumes import is_volume
+from ..data.volumes import is_dicom_series, is_volume
 
 # Arrays of an ``.npz`` that hold images to predict on, in order of preference (MedMNIST files: the test split).
 NPZ_KEYS = ("images", "test_images")
@@ -37,20 +37,14 @@ def _folder_images(folder: Path) -> list[Path]:
     return files
 
 
-def _is_series(folder: Path) -> bool:
-    """Whether ``folder`` holds one DICOM series: files only (hidden ones aside), none of them NIfTI."""
-    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    return bool(entries) and all(p.is_file() and not is_volume(p) for p in entries)
-
-
 def _folder_volumes(folder: Path) -> list[Path]:
     """The volumes in ``folder``: the folder itself where it is one DICOM series, else every NIfTI file and
     DICOM series folder under it (sorted)."""
-    if _is_series(folder):
+    if is_dicom_series(folder):
         return [folder]
     volumes = sorted(p for p in folder.rglob("*")
                      if not any(part.startswith(".") for part in p.relative_to(folder).parts)
-                     and (_is_series(p) if p.is_dir() else is_volume(p)))
+                     and (is_dicom_series(p) if p.is_dir() else is_volume(p)))
     if not volumes:
         raise DataError(f"folder {folder} holds no volumes (NIfTI files {', '.join(VOLUME_NAMES)} or DICOM series, "
                         f"one folder of slices per volume)")

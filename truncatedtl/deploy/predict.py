@@ -115,9 +115,11 @@ def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,
     return predict(runtime, metadata, collect_inputs(inputs, metadata.spatial_dims), progress)
 
 
-def predict_masks(run_dir: Path, inputs: list[Path], out_dir: Path, probabilities: bool = False) -> list[Path]:
+def predict_masks(run_dir: Path, inputs: list[Path], out_dir: Path,
+                  probabilities: bool = False) -> tuple[list[Path], list[str]]:
     """A segmentation run's masks for image files and folders: ``out_dir/<stem>.png`` at each image's original
-    size, in the run's mask values (and ``<stem>.npy`` probabilities with ``probabilities``)."""
+    size, in the run's mask values (and ``<stem>.npy`` probabilities with ``probabilities``); returns them and
+    the reasons of the inputs that could not be read."""
     from ..data.masks import parse_mask_values
     from ..segmentation.writer import write_predictions
 

@@ -23,7 +23,8 @@ from .callbacks import BestCheckpoint, Callback
 from .recipes import get_recipe
 
 PRECISIONS = {"32": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
-# A training loss this many times its first batch's value means the run diverged (without turning NaN).
+# A training loss this many times its first non-zero value means the run diverged (without turning NaN). The
+# reference is the first batch loss above zero: a batch whose labels are all masked out has loss 0.
 DIVERGENCE_FACTOR = 1e4
 
 
@@ -146,10 +147,11 @@ def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader
         for b, (x, y) in enumerate(train, start=1):
             loss = task.loss(model(x), y, kind)
             value = loss.item()
-            first_loss = first_loss or max(value, 1e-8)
-            if not math.isfinite(value) or value > DIVERGENCE_FACTOR * first_loss:
+            if first_loss is None and math.isfinite(value) and value > 0:
+                first_loss = value
+            if not math.isfinite(value) or (first_loss is not None and value > DIVERGENCE_FACTOR * first_loss):
                 what = f"became {value}" if not math.isfinite(value) else (
-                    f"diverged to {value:.3g} ({value / first_loss:.3g}× its first value)")
+                    f"diverged to {value:.3g} ({value / first_loss:.3g}× its first non-zero value)")
                 raise TrainingError(f"loss {what} at epoch {epoch}, batch {b}: lower the learning rate (--lr, now "
                                     f"{config.lr:g}) or check the input data; no checkpoint was written")
             optimizer.zero_grad(set_to_none=True)

@@ -23,11 +23,12 @@ from ..data import (
     DataSplits,
     check_data_options,
 )
+from ..data.cache import check_batch_memory
 from ..files import staged_directory, write_checkpoint, write_json, write_rows
 from ..record import TrialRecord, from_known_keys
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
-from ..tasks import get_task, task_of
+from ..tasks import get_task, resolve_task
 from .callbacks import LoggerCallback
 from .loop import LoopConfig, check_precision, evaluate, fit, make_fabric
 from .recipes import Recipe, get_recipe
@@ -113,6 +114,9 @@ def _check_options(c: RunConfig) -> None:
             raise ValueError(f"{option} must be a whole number of at least 1, got {value}")
     if c.limit is not None and c.limit < 1:
         raise ValueError(f"--limit must be at least 1 (samples per split), got {c.limit}")
+    for option, value in {"--seed": c.seed, "--split-seed": c.split_seed}.items():
+        if value < 0:
+            raise ValueError(f"{option} must be 0 or more, got {value}")
     if c.hidden < 0:
         raise ValueError(f"--hidden must be 0 (linear head) or more, got {c.hidden}")
     if c.patience < 0:
@@ -173,11 +177,9 @@ class Prepared:
 
 def check_config(config: RunConfig) -> None:
     """Fail early, before data or weights are read: an option no run can use, an unknown backbone or strategy,
-    a cut point out of range, an input smaller than the network's total stride."""
+    a cut point out of range, an input smaller than the network's total stride, a batch too large for memory."""
     config.validate()
-    if task_of(config.backbone) != config.task:
-        raise ValueError(f"--task {config.task} does not fit backbone {config.backbone}: segmentation takes the U-Net "
-                         f"backbones (unet_<encoder>), classification the others")
+    resolve_task(config.task, config.backbone)
     backbone = load_backbone(config.backbone, "none")
     spec = model_spec(config, backbone, 2)
     stride = backbone.cut_points[spec.cut].stride
@@ -185,6 +187,7 @@ def check_config(config: RunConfig) -> None:
     if config.image_size < stride:
         raise ValueError(f"--image-size {config.image_size} is smaller than the total stride of {config.backbone} "
                          f"at cut {spec.cut} ({stride}): use at least {stride}")
+    check_batch_memory(config.batch_size // config.devices, backbone.input_shape(config.image_size))
 
 
 def check_compatible(data: DataSplits, backbone: Backbone) -> None:
@@ -207,6 +210,7 @@ def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
     data = get_task(config.task).load_data(config)
     backbone = load_backbone(config.backbone, config.weights)
     check_compatible(data, backbone)
+    check_batch_memory(config.batch_size // config.devices, backbone.input_shape(config.image_size))
     return Prepared(data, backbone, cache_dir)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backbones import input_side
 from ..files import write_text
 from ..record import LABELS, Trial, mean_std, shown_scores
 
@@ -97,7 +98,7 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
     seeds = ", ".join(map(str, range(comparison.repeats)))
     settings = (f"{comparison.repeats} repeat(s) per strategy (training seeds {seeds}, split seed "
                 f"{config['split_seed']}); test split; mean ± population std over the repeats. Image "
-                f"{config['image_size']}², weights {config['weights']}, {samples}, at most {config['max_epochs']} "
+                f"{input_side(config['backbone'], config['image_size'])}, weights {config['weights']}, {samples}, at most {config['max_epochs']} "
                 f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
                 f"({records[0]['recipe']}), trained on {config['device']}.")
     latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "

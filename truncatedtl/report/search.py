@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backbones import input_side
 from ..files import atomic_path, write_json, write_text
 from ..record import LABELS, mean_std, shown_scores
 
@@ -135,7 +136,7 @@ def _markdown(report: dict) -> str:
     samples = "all samples" if s["limit"] is None else f"at most {s['limit']} samples per split"
     setup = (f"Method **{report['method']}**, strategy **{report['strategy']}**, {report['repeats']} repeat(s) "
              f"(seeds {', '.join(map(str, report['seeds']))}), {report['trials']} trainings in "
-             f"{report['train_seconds']:.0f} s. Image {s['image_size']}², at most {s['max_epochs']} epochs, batch "
+             f"{report['train_seconds']:.0f} s. Image {input_side(report['backbone'], s['image_size'])}, at most {s['max_epochs']} epochs, batch "
              f"{s['batch_size']}, LR {s['lr']:g}, weights {s['weights']}, {samples}, split seed {s['split_seed']}, "
              f"device {s['device']}.")
     lines = [f"# Cut-point search: {report['backbone']} on {report['data']}", "",

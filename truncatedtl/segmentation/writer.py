@@ -41,20 +41,29 @@ def mask_from_probabilities(probs: torch.Tensor) -> torch.Tensor:
 
 def write_predictions(model: nn.Module, images: list[Path], out_dir: Path, image_size: int,
                       mean: tuple[float, ...], std: tuple[float, ...], mask_values: tuple[int, ...] | None = None,
-                      probabilities: bool = False, in_chans: int = 3, intensity: str = "dtype") -> list[Path]:
-    """``out_dir/<stem>.png`` for each image: class i written as pixel value ``mask_values[i]`` (binary
+                      probabilities: bool = False, in_chans: int = 3,
+                      intensity: str = "dtype") -> tuple[list[Path], list[str]]:
+    """``out_dir/<stem>.png`` for each readable image: class i written as pixel value ``mask_values[i]`` (binary
     default 0/255); with ``probabilities``, ``out_dir/<stem>.npy`` float32 (C_out, H, W) too. Each file is
-    written whole (temporary name, then renamed). Returns the mask paths."""
+    written whole (temporary name, then renamed). Returns the mask paths, and the reasons of the images that
+    could not be read (they get no mask)."""
     from PIL import Image
 
     stems = [p.stem for p in images]
     repeated = sorted({s for s in stems if stems.count(s) > 1})
     if repeated:
         raise DataError(f"several input images share the stem {repeated[0]}: their predictions would collide")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"--out {out_dir} is a file; a segmentation run writes a folder of mask PNGs there: "
+                              f"choose a folder")
     values = np.asarray(mask_values if mask_values is not None else (0, 255))
-    written = []
+    written, unreadable = [], []
     for path in images:
-        probs = predict_probabilities(model, read_image(path), image_size, mean, std, in_chans, intensity)
+        try:
+            probs = predict_probabilities(model, read_image(path), image_size, mean, std, in_chans, intensity)
+        except DataError as err:
+            unreadable.append(str(err))
+            continue
         if max(2, probs.shape[0]) != len(values):
             raise ValueError(f"the model predicts {max(2, probs.shape[0])} classes but the mask values "
                              f"{values.tolist()} name {len(values)}")
@@ -67,5 +76,4 @@ def write_predictions(model: nn.Module, images: list[Path], out_dir: Path, image
             with atomic_path(out_dir / f"{path.stem}.npy") as tmp, open(tmp, "wb") as handle:
                 np.save(handle, probs.numpy().astype(np.float32))
         written.append(target)
-    return written
-
+    return written, unreadable

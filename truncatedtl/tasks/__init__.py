@@ -10,7 +10,7 @@ from ._base import Evaluation, Task
 from .classification import Classification
 from .segmentation import Segmentation
 
-__all__ = ["Evaluation", "Task", "available", "get_task", "register", "task_of"]
+__all__ = ["Evaluation", "Task", "available", "get_task", "register", "resolve_task", "task_of"]
 
 _REGISTRY: dict[str, Task] = {}
 
@@ -30,6 +30,19 @@ def available() -> list[str]:
 def task_of(backbone: str) -> str:
     """The task a backbone name implies: segmentation for the U-Nets (``unet_*``), else classification."""
     return "segmentation" if backbone.startswith(UNET_PREFIX) else "classification"
+
+
+def resolve_task(task: str | None, backbone: str) -> str:
+    """``--task`` for ``backbone``: the task it implies where none is given; a known task that does not fit the
+    backbone is refused."""
+    implied = task_of(backbone)
+    if task is None:
+        return implied
+    get_task(task)
+    if task != implied:
+        raise ValueError(f"--task {task} does not fit backbone {backbone}: segmentation takes the U-Net backbones "
+                         f"(unet_<encoder>), classification the others")
+    return task
 
 
 def get_task(name: str) -> Task:

@@ -8,7 +8,14 @@ import torch
 from torch import nn
 
 from ..backbones import Backbone
-from ..data.masks import MaskDataset, MaskSplits, load_masks, parse_mask_values, preprocess_pairs
+from ..data.masks import (
+    MaskDataset,
+    MaskSplits,
+    check_mask_classes,
+    load_masks,
+    parse_mask_values,
+    preprocess_pairs,
+)
 from ..segmentation import DiceJaccard, check_strategy, segmentation_loss, training_plan, unet_for
 from ..spec import ModelSpec
 from ..strategies import TrainingPlan
@@ -57,13 +64,17 @@ class Segmentation(Task):
         return load_masks(config.data, seed=config.split_seed, mask_values=values, limit=config.limit)
 
     def dataset(self, prepared, split: str, config) -> MaskDataset:
-        """Pairs decoded and resized once per split and size (kept in ``prepared``); joint augmentation."""
-        key = ("pairs", split, config.image_size, config.intensity)
+        """Pairs decoded and resized once per size (every split at the first call, kept in ``prepared``, so a
+        class absent from a split is refused before training: :func:`check_mask_classes`); joint
+        augmentation."""
+        key = ("pairs", config.image_size, config.intensity)
         if key not in prepared.caches:
             data = prepared.data
-            prepared.caches[key] = preprocess_pairs(data.splits()[split], config.image_size, data.mask_values,
-                                                    config.intensity)
-        images, masks = prepared.caches[key]
+            pairs = {name: preprocess_pairs(samples, config.image_size, data.mask_values, config.intensity)
+                     for name, samples in data.splits().items()}
+            check_mask_classes(data, {name: masks for name, (_, masks) in pairs.items()})
+            prepared.caches[key] = pairs
+        images, masks = prepared.caches[key][split]
         backbone = prepared.backbone
         return MaskDataset(images, masks, backbone.mean, backbone.std, train=split == "train" and config.augment,
                            in_chans=backbone.in_chans)
