@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..analysis.complexity import count_macs, count_params, profile
+from ..analysis.complexity import Profile, count_macs, count_params, measure_interleaved
+from ..analysis.inference import Inference
 from ..backbones import Backbone, load_backbone
 from ..data import (
     DataError,
@@ -330,17 +331,34 @@ def load_run(run_dir: Path) -> tuple[nn.Module, RunConfig, dict]:
     return model.eval(), config, result
 
 
-def trial_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> dict:
-    """Cost of a trial's trained model (rebuilt from its record and checkpoint): params, MACs and latency of
-    one image (batch 1) on CPU with ``threads`` threads, and on the GPU where there is one (else ``None``)."""
+def trials_cost(records: dict[str, dict], root: Path, backbone: Backbone, threads: int,
+                reference: dict[str, str]) -> dict[str, dict]:
+    """Cost of trials' trained models (rebuilt from their records and checkpoints), all timed side by side in
+    this process (interleaved rounds): params, MACs and latency of one image (batch 1) on CPU with ``threads``
+    threads, and on the GPU where there is one (else ``None``). ``reference`` maps a trial key to the key it is
+    compared with: its record gains ``ratio`` (latency over the reference's, median over rounds),
+    ``ratio_spread`` [lowest, highest round] and ``versus`` (the reference's key)."""
     from safetensors.torch import load_file
 
-    config = RunConfig.from_dict(record["config"])
-    model = build_network(config, backbone, len(record["classes"]))
-    model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
-    shape = backbone.input_shape(config.image_size)
-    cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
+    models = {}
+    for key, record in records.items():
+        config = RunConfig.from_dict(record["config"])
+        model = build_network(config, backbone, len(record["classes"]))
+        model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
+        models[key] = (model, backbone.input_shape(config.image_size))
+    macs = {key: count_macs(model, shape) for key, (model, shape) in models.items()}
+    devices = {"cpu": Inference("cpu")}
     if torch.cuda.is_available():
-        cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),
-                       "name": torch.cuda.get_device_name()}
-    return cost
+        devices["gpu"] = Inference("cuda")
+    costs: dict[str, dict] = {key: {"cpu": None, "gpu": None} for key in models}
+    for name, settings in devices.items():
+        timed = measure_interleaved(models, 1, settings, threads if name == "cpu" else None)
+        for key, (model, _) in models.items():
+            cost = Profile(count_params(model), macs[key], timed.latency(key)).as_dict()
+            if key in reference:
+                ratio, spread = timed.ratio(key, reference[key])
+                cost.update(ratio=ratio, ratio_spread=list(spread), versus=reference[key])
+            if name == "gpu":
+                cost["name"] = torch.cuda.get_device_name()
+            costs[key][name] = cost
+    return costs
