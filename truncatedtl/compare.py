@@ -55,9 +55,10 @@ def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, i
 
 
 def comparison_identity(base: RunConfig) -> dict:
-    """What makes trials of two comparisons interchangeable: every setting but strategy, cut and seed."""
+    """What makes trials of two comparisons interchangeable: every setting but strategy, cut, seed and the
+    memory format (which changes speed, not results)."""
     values = asdict(base)
-    for key in ("strategy", "cut", "seed"):
+    for key in ("strategy", "cut", "seed", "memory_format"):
         values.pop(key)
     return {"command": "compare", **values}
 

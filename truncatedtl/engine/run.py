@@ -31,6 +31,7 @@ from ..strategies import HeadSpec
 from ..tasks import get_task, task_of
 from .callbacks import LoggerCallback
 from .loop import LoopConfig, check_precision, evaluate, fit, make_fabric
+from .memory_format import check_memory_format, choose_memory_format, torch_format
 from .recipes import Recipe, get_recipe
 from .tracking import log_record, trackers
 
@@ -86,6 +87,7 @@ class RunConfig:
     logger: str = "csv"
     augment: bool = True
     mask_values: str | None = None
+    memory_format: str = "auto"
 
     @classmethod
     def from_options(cls, options: dict) -> RunConfig:
@@ -136,6 +138,7 @@ def _check_options(c: RunConfig) -> None:
     if c.monitor is not None:
         task.monitor(c.monitor)
     check_precision(c.precision, c.device)
+    check_memory_format(c.memory_format)
 
 
 @dataclass
@@ -251,8 +254,10 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     spec = model_spec(config, backbone, data.num_classes)
     task = get_task(spec.task)
     model = task.build(spec, backbone)
-    if fabric.device.type == "cuda" and backbone.spatial_dims == 2:
-        model = model.to(memory_format=torch.channels_last)
+    input_shape = backbone.input_shape(config.image_size)
+    layout = choose_memory_format(config.memory_format, model, input_shape, fabric.device,
+                                  config.batch_size // config.devices)
+    model = model.to(memory_format=torch_format(layout.name, backbone.spatial_dims))
     recipe = recipe_of(config, backbone.spatial_dims)
     lr = config.lr if config.lr is not None else recipe.default_lr
     monitor = config.monitor or task.default_monitor(recipe.monitor)
@@ -269,7 +274,6 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     model.load_state_dict(fitted.best_state)
     test = (evaluate(model, fabric.setup_dataloaders(prepared.loader("test", config)), data.task, task=task,
                      fabric=fabric) if evaluate_test else None)
-    input_shape = backbone.input_shape(config.image_size)
     model = model.to(memory_format=torch.contiguous_format)
     record = TrialRecord(
         strategy=config.strategy, backbone=config.backbone, cut=spec.cut,
@@ -278,7 +282,7 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
         data=config.data, task=data.task, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=monitor).to_dict()
+        recipe=recipe.name, lr=lr, monitor=monitor, memory_format=layout.as_dict()).to_dict()
     log_record(loggers, record)
     return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero)
 

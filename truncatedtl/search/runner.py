@@ -56,8 +56,8 @@ def check_settings(settings: SearchSettings) -> None:
 
 def identity(base: RunConfig, settings: SearchSettings) -> dict:
     """What makes two searches' trials interchangeable: the training settings (not the per-trial seed,
-    strategy and cut), the method and its own parameters; not where the trials run."""
-    values = {k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut")}
+    strategy and cut), the method and its own parameters; not where the trials run, nor their memory format."""
+    values = {k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut", "memory_format")}
     values.update(method=settings.method, strategy=settings.strategy, repeats=settings.repeats,
                   test_every_cut=settings.test_every_cut)
     if settings.method == "two-stage":
