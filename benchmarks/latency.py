@@ -116,11 +116,13 @@ def main() -> None:
     parser.add_argument("--warmup-32", type=int, default=1, help="untimed passes per model at batch 32")
     parser.add_argument("--repeats-32", type=int, default=5, help="timed passes per model at batch 32")
     parser.add_argument("--rounds-32", type=int, default=5, help="rounds the batch-32 passes are split into")
+    parser.add_argument("--batches", type=int, nargs="+", choices=(1, 32), help="batch sizes (default: 1 and 32, "
+                        "with --volumes 1)")
     parser.add_argument("--json", type=Path, help="also write the settings and rows as JSON")
     args = parser.parse_args()
     args.models = args.models or list(MODELS_3D if args.volumes else MODELS)
     args.image_size = args.image_size or (64 if args.volumes else 224)
-    args.batches = (1,) if args.volumes else (1, 32)
+    args.batches = tuple(args.batches or ((1,) if args.volumes else (1, 32)))
     args.passes = {b: (getattr(args, f"warmup_{b}"), *split_repeats(getattr(args, f"repeats_{b}"),
                                                                    getattr(args, f"rounds_{b}"))) for b in (1, 32)}
     torch.set_num_threads(args.threads)

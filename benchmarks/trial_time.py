@@ -7,7 +7,8 @@ and ``backward`` (per training batch, on one fixed batch, mean over the batches 
 optimiser step), ``evaluate`` (one pass over the validation split). The phases are measured after the trial, in
 the same process, so their sum can be held against the trial's wall time.
 
-Run by hand from the repository root (one trial per backbone, in one process):
+Run by hand from the repository root (one trial per backbone, in one process); with ``PYTHONPATH`` naming
+another checkout first, it times that version of the package (the "before" of a change):
 
     python -m benchmarks.trial_time --data ../shared/data/vesselmnist3d/vesselmnist3d.npz \
         --backbones resnet18_3d efficientnet_lite0@3d --image-size 32 --limit 200 --epochs 3 --json FILE
@@ -36,8 +37,9 @@ def timed(call) -> float:
     return time.perf_counter() - start
 
 
-def phases(config: RunConfig, steps: int) -> dict[str, float]:
-    """Seconds per epoch of each phase (forward/backward: ``steps`` batches timed, scaled to the epoch)."""
+def phases(config: RunConfig, steps: int, memory_format: str = "contiguous") -> dict[str, float]:
+    """Seconds per epoch of each phase (forward/backward: ``steps`` batches timed, scaled to the epoch), the
+    model in ``memory_format`` (the one the run trained in), its optimiser that of the run's recipe."""
     prepared = prepare(config)
     loader = prepared.loader("train", config)
     batches = len(loader)
@@ -46,7 +48,12 @@ def phases(config: RunConfig, steps: int) -> dict[str, float]:
     torch.manual_seed(config.seed)
     model = build_network(config, prepared.backbone, prepared.data.num_classes)
     model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    if memory_format != "contiguous":  # imported here: the script also times the tree from before the choice
+        from truncatedtl.engine.memory_format import torch_format
+
+        model.to(memory_format=torch_format(memory_format, prepared.backbone.spatial_dims))
+    optimizer = (torch.optim.Adam(model.parameters(), lr=1e-4) if config.recipe == "paper-2d" else
+                 torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
     x, y = next(iter(loader))
     task = get_task(config.task)
     forward = backward = 0.0
@@ -83,9 +90,10 @@ def main() -> None:
         start = time.perf_counter()
         run = train(config, evaluate_test=False)
         trial = time.perf_counter() - start
+        layout = run.result.get("memory_format", {"name": "contiguous"})
         row = {"backbone": name, "trial_s": trial, "epochs": run.result["epochs"],
-               "epoch_s": [h["seconds"] for h in run.history], "memory_format": run.result.get("memory_format"),
-               "phases_per_epoch_s": phases(config, args.steps)}
+               "epoch_s": [h["seconds"] for h in run.history], "memory_format": layout,
+               "phases_per_epoch_s": phases(config, args.steps, layout["name"])}
         rows.append(row)
         print(json.dumps(row), flush=True)
     record = {"settings": vars(args) | {"json": None}, "threads": torch.get_num_threads(),

@@ -30,15 +30,18 @@ def test_auto_measures_both_formats_and_keeps_channels_last_only_when_faster() -
     backbone = load_backbone("resnet18", "none")
     model = build("ttl", backbone, 2, HeadSpec(2, 32))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    chosen = choose_memory_format("auto", model, (3, 32, 32), torch.device("cpu"), 64, floor_ms=0)
+    rng = torch.get_rng_state()
+    chosen = choose_memory_format("auto", model, (3, 32, 32), torch.device("cpu"), 64, steps=100)
+    assert torch.equal(torch.get_rng_state(), rng)  # the run's random draws do not depend on the probe
     assert chosen.how == "measured" and chosen.probe_batch == 16
     assert chosen.contiguous_ms > 0 and chosen.channels_last_ms > 0
     faster = chosen.channels_last_ms < MARGIN * chosen.contiguous_ms
     assert chosen.name == ("channels_last" if faster else "contiguous")
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # probed on a copy
-    assert choose_memory_format("auto", model, (3, 32, 32), torch.device("cpu"), 64, floor_ms=1e9).as_dict() == {
+    assert choose_memory_format("auto", model, (3, 32, 32), torch.device("cpu"), 64, steps=100) is chosen
+    assert choose_memory_format("auto", model, (3, 32, 32), torch.device("cpu"), 64, steps=19).as_dict() == {
         "name": "contiguous", "how": "not measured"}
-    assert choose_memory_format("channels_last", model, (3, 32, 32), torch.device("cpu"), 64).how == "given"
+    assert choose_memory_format("channels_last", model, (3, 32, 32), torch.device("cpu"), 64, 1).how == "given"
 
 
 def test_the_run_records_its_memory_format(run_cli, tmp_path) -> None:

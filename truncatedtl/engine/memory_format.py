@@ -5,8 +5,10 @@ pass yet slows a training step (forward + backward) to 0.6×, while the 2D Lite0
 So ``auto`` times a training step of the run's own network in both formats on this device, side by side
 (:func:`~truncatedtl.analysis.complexity.time_interleaved`, on a copy of the model so training starts from the
 same weights and BN statistics), and keeps channels-last only where it is faster by a margin; the choice and
-the times are recorded in the run's result. A network whose step takes under ``PROBE_FLOOR_MS`` is not measured
-(what it could save is less than the measurement costs)."""
+the times are recorded in the run's result. The measurement costs about as much as one training step at the
+run's batch, so runs of fewer than ``PROBE_MIN_STEPS`` steps are not measured (they train contiguous), and the
+trials of a search or comparison reuse the choice made for the same network and batch in the process. It draws
+nothing from torch's random streams, so a run's augmentation draws do not depend on it."""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ MEMORY_FORMAT_HELP = ("Training memory format: contiguous, channels_last (NHWC /
 MARGIN = 0.95
 PROBE_BATCH = 16
 PROBE_ROUNDS = 3
-PROBE_FLOOR_MS = 100.0
+PROBE_MIN_STEPS = 20
+# The choice made for each (network, input, device, batch, threads) in this process.
+_CHOSEN: dict[tuple, MemoryFormat] = {}
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def measure_step(model: nn.Module, input_shape: tuple[int, ...], device: torch.d
     spatial_dims = len(input_shape) - 1
     fmt = torch_format("channels_last", spatial_dims)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    x = torch.randn(batch, *input_shape, device=device)
+    x = torch.randn(batch, *input_shape, generator=torch.Generator().manual_seed(0)).to(device)
     plain = copy.deepcopy(model).to(device).train()
     last = copy.deepcopy(model).to(device).train().to(memory_format=fmt)
     calls = {"contiguous": lambda: _training_step(plain, x, sync),
@@ -81,17 +85,19 @@ def measure_step(model: nn.Module, input_shape: tuple[int, ...], device: torch.d
 
 
 def choose_memory_format(name: str, model: nn.Module, input_shape: tuple[int, ...], device: torch.device,
-                         batch_size: int, floor_ms: float = PROBE_FLOOR_MS) -> MemoryFormat:
-    """The format a run of ``model`` trains in, by ``--memory-format`` ``name`` (see the module docstring)."""
+                         batch_size: int, steps: int) -> MemoryFormat:
+    """The format a run of ``steps`` training steps of ``model`` trains in, by ``--memory-format`` ``name`` (see
+    the module docstring)."""
     if check_memory_format(name) != "auto":
         return MemoryFormat(name, "given")
-    batch = min(batch_size, PROBE_BATCH)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    first = time_interleaved({"step": lambda: _training_step(copy.deepcopy(model).to(device).train(),
-                                                             torch.randn(batch, *input_shape, device=device),
-                                                             sync)}, 0, 1)["step"][0]
-    if first < floor_ms:
+    if steps < PROBE_MIN_STEPS:
         return MemoryFormat("contiguous", "not measured")
-    contiguous, channels_last = measure_step(model, input_shape, device, batch)
-    chosen = "channels_last" if channels_last < MARGIN * contiguous else "contiguous"
-    return MemoryFormat(chosen, "measured", contiguous, channels_last, batch)
+    batch = min(batch_size, PROBE_BATCH)
+    shapes = tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
+    key = (type(model).__name__, shapes, tuple(input_shape), str(device), batch, torch.get_num_threads())
+    if key not in _CHOSEN:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            contiguous, channels_last = measure_step(model, input_shape, device, batch)
+        chosen = "channels_last" if channels_last < MARGIN * contiguous else "contiguous"
+        _CHOSEN[key] = MemoryFormat(chosen, "measured", contiguous, channels_last, batch)
+    return _CHOSEN[key]

@@ -254,10 +254,6 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     spec = model_spec(config, backbone, data.num_classes)
     task = get_task(spec.task)
     model = task.build(spec, backbone)
-    input_shape = backbone.input_shape(config.image_size)
-    layout = choose_memory_format(config.memory_format, model, input_shape, fabric.device,
-                                  config.batch_size // config.devices)
-    model = model.to(memory_format=torch_format(layout.name, backbone.spatial_dims))
     recipe = recipe_of(config, backbone.spatial_dims)
     lr = config.lr if config.lr is not None else recipe.default_lr
     monitor = config.monitor or task.default_monitor(recipe.monitor)
@@ -265,6 +261,10 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
                       plateau_patience=config.patience, device=config.device, recipe=recipe.name,
                       monitor=monitor, precision=config.precision, pretrained=config.weights != "none")
     loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
+    input_shape = backbone.input_shape(config.image_size)
+    layout = choose_memory_format(config.memory_format, model, input_shape, fabric.device,
+                                  config.batch_size // config.devices, len(loaders["train"]) * config.max_epochs)
+    model = model.to(memory_format=torch_format(layout.name, backbone.spatial_dims))
     if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
         torch.manual_seed(config.seed + fabric.global_rank)
     loggers = trackers(config, log_dir) if log_dir is not None and fabric.is_global_zero else []
