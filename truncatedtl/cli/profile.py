@@ -120,7 +120,7 @@ def profile(
         record.update(versus={**other_about, **{k: cost[k] for k in ("params", "macs", "latency_ms_median",
                                                                     "latency_ms_p90")}},
                       ratio=ratio, ratio_spread=list(spread))
-    elif not as_json:
+    else:
         typer.echo("note: absolute latencies vary from one process to the next (on a GPU by up to 1.5x): compare "
                    "two models with --versus, which times them side by side", err=True)
     if as_json:
