@@ -5,8 +5,10 @@ boundary (plus the paper's TTL-2 cut k = 11 for resnet50), all at 224², measure
 Markdown table of absolute values and ratios to the full model. Latency: median over the stated passes after
 warm-up, random inputs and weights (cost does not depend on them), intra-op threads fixed for both runtimes;
 onnxruntime runs a dynamic-batch ONNX export of the same network, checked against PyTorch. The passes are taken
-round-robin — each round times every model of a backbone once — so that load changes on a shared machine hit
-the full and the truncated models alike.
+in interleaved rounds (``truncatedtl.analysis.complexity.time_interleaved``: each round times every model of a
+backbone in turn, the order reversed every other round, and keeps each model's median) so that load changes on
+a shared machine hit the full and the truncated models alike; each ratio to the full model is the median of the
+per-round ratios, with the lowest and highest round.
 
 The 3D section (``--volumes``): resnet18_3d and the inflated efficientnet_lite0@3d at 64³, batch 1 only (a
 batch of 32 volumes of 64³ takes seconds per pass on one thread).
@@ -24,9 +26,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from truncatedtl.analysis.complexity import count_macs, count_params, time_calls
+from truncatedtl.analysis.complexity import (
+    count_macs,
+    count_params,
+    round_ratio,
+    split_repeats,
+    time_interleaved,
+)
 from truncatedtl.backbones import load_backbone
-from truncatedtl.deploy import OnnxRuntime, Runtime, TorchRuntime
+from truncatedtl.deploy import OnnxRuntime, TorchRuntime
 from truncatedtl.deploy.export import max_abs_diff, to_onnx
 from truncatedtl.strategies import HeadSpec, build
 
@@ -35,19 +43,6 @@ MODELS_3D = ("resnet18_3d", "efficientnet_lite0@3d")
 # Cuts measured besides the block boundaries: the paper's TTL-2 (after the 4th unit of block 3).
 EXTRA_CUTS = {"resnet50": (11,)}
 RUNTIMES = ("torch", "onnx")
-
-
-def round_robin(runtimes: dict[str, Runtime], x: np.ndarray, warmup: int, repeats: int) -> dict[str, float]:
-    """Median ms of each runtime on ``x``: ``warmup`` untimed calls each, then ``repeats`` rounds that call every
-    runtime once."""
-    calls = {key: functools.partial(runtime, x) for key, runtime in runtimes.items()}
-    for call in calls.values():
-        time_calls(call, warmup, 0)
-    times: dict[str, list[float]] = {key: [] for key in calls}
-    for _ in range(repeats):
-        for key, call in calls.items():
-            times[key] += time_calls(call, 0, 1)
-    return {key: float(np.median(t)) for key, t in times.items()}
 
 
 def measure_backbone(name: str, args: argparse.Namespace, workdir: Path) -> list[dict]:
@@ -69,10 +64,16 @@ def measure_backbone(name: str, args: argparse.Namespace, workdir: Path) -> list
     rng = np.random.default_rng(0)
     for batch in args.batches:
         x = rng.standard_normal((batch, *shape), dtype=np.float32)
-        medians = round_robin(runtimes, x, *args.passes[batch])
+        warmup, rounds, passes = args.passes[batch]
+        calls = {key: functools.partial(runtime, x) for key, runtime in runtimes.items()}
+        round_ms = time_interleaved(calls, warmup, rounds, passes)
         for row in rows:
             for runtime in RUNTIMES:
-                row[f"{runtime}_b{batch}_ms"] = medians[f"{runtime} {row['strategy']}-{row['cut']}"]
+                key, full = f"{runtime} {row['strategy']}-{row['cut']}", f"{runtime} {configs[0][0]}-{configs[0][1]}"
+                ratio, spread = round_ratio(round_ms[key], round_ms[full])
+                row[f"{runtime}_b{batch}_ms"] = float(np.median(round_ms[key]))
+                row[f"{runtime}_b{batch}_ratio"] = ratio
+                row[f"{runtime}_b{batch}_ratio_spread"] = list(spread)
     return rows
 
 
@@ -80,9 +81,16 @@ def ratio_cell(value: float, full: float, scale: float, digits: int) -> str:
     return f"{value / scale:.{digits}f} ({value / full:.2f}×)"
 
 
+def timed_cell(row: dict, key: str) -> str:
+    """Latency with its interleaved ratio to the full model and the ratio's lowest and highest round."""
+    low, high = row[f"{key}_ratio_spread"]
+    return f"{row[f'{key}_ms']:.1f} ({row[f'{key}_ratio']:.2f}× [{low:.2f}, {high:.2f}])"
+
+
 def table(rows: list[dict], batches: tuple[int, ...]) -> str:
-    """Markdown: one line per model, each value with its ratio to the same backbone's full model."""
-    latency = [f"{r}_b{b}_ms" for b in batches for r in RUNTIMES]
+    """Markdown: one line per model, each value with its ratio to the same backbone's full model (latency:
+    measured side by side, with its spread over rounds)."""
+    latency = [f"{r}_b{b}" for b in batches for r in RUNTIMES]
     head = ["model", "strategy", "k", "params M", "MACs G",
             *(f"{k.split('_')[0]} b{k.split('_')[1][1:]} ms" for k in latency)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -90,7 +98,7 @@ def table(rows: list[dict], batches: tuple[int, ...]) -> str:
     for row in rows:
         ref = full.setdefault(row["model"], row)
         cells = [row["model"], row["strategy"], str(row["cut"]), ratio_cell(row["params"], ref["params"], 1e6, 2),
-                 ratio_cell(row["macs"], ref["macs"], 1e9, 2), *(ratio_cell(row[k], ref[k], 1, 1) for k in latency)]
+                 ratio_cell(row["macs"], ref["macs"], 1e9, 2), *(timed_cell(row, k) for k in latency)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -104,14 +112,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads of both runtimes")
     parser.add_argument("--warmup-1", type=int, default=3, help="untimed passes per model at batch 1")
     parser.add_argument("--repeats-1", type=int, default=20, help="timed passes per model at batch 1")
+    parser.add_argument("--rounds-1", type=int, default=10, help="rounds the batch-1 passes are split into")
     parser.add_argument("--warmup-32", type=int, default=1, help="untimed passes per model at batch 32")
     parser.add_argument("--repeats-32", type=int, default=5, help="timed passes per model at batch 32")
+    parser.add_argument("--rounds-32", type=int, default=5, help="rounds the batch-32 passes are split into")
+    parser.add_argument("--batches", type=int, nargs="+", choices=(1, 32), help="batch sizes (default: 1 and 32, "
+                        "with --volumes 1)")
     parser.add_argument("--json", type=Path, help="also write the settings and rows as JSON")
     args = parser.parse_args()
     args.models = args.models or list(MODELS_3D if args.volumes else MODELS)
     args.image_size = args.image_size or (64 if args.volumes else 224)
-    args.batches = (1,) if args.volumes else (1, 32)
-    args.passes = {1: (args.warmup_1, args.repeats_1), 32: (args.warmup_32, args.repeats_32)}
+    args.batches = tuple(args.batches or ((1,) if args.volumes else (1, 32)))
+    args.passes = {b: (getattr(args, f"warmup_{b}"), *split_repeats(getattr(args, f"repeats_{b}"),
+                                                                   getattr(args, f"rounds_{b}"))) for b in (1, 32)}
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     rows = []
@@ -123,9 +136,10 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"settings": settings, "seconds": time.perf_counter() - start,
                                          "rows": rows}, indent=1) + "\n")
-    passes = " and ".join(f"{args.passes[b][1]} at batch {b} ({args.passes[b][0]} warm-up)" for b in args.batches)
+    passes = " and ".join(f"{args.passes[b][1]} rounds of {args.passes[b][2]} at batch {b} ({args.passes[b][0]} "
+                          f"warm-up)" for b in args.batches)
     print(f"\n{args.image_size}{'³' if args.volumes else '²'} input, 2 classes, {args.threads} thread(s); median of "
-          f"{passes}, round-robin; {time.perf_counter() - start:.0f} s in all\n")
+          f"{passes}, interleaved; {time.perf_counter() - start:.0f} s in all\n")
     print(table(rows, args.batches))
 
 

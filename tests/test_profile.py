@@ -61,6 +61,29 @@ def test_run_directory(tmp_path: Path, run_cli) -> None:
     assert code == 2 and "the run" in err
 
 
+def test_versus_ftl_times_both_models_side_by_side(run_cli) -> None:
+    record = profile_json(run_cli, "resnet18", "--cut", "2", "--versus", "ftl", "--image-size", "32",
+                          "--threads", "1")
+    other = record["versus"]
+    assert (other["strategy"], other["cut"], other["image_size"]) == ("ftl", 8, 32)
+    assert other["latency_ms_median"] > 0 and other["params"] > record["params"]
+    low, high = record["ratio_spread"]
+    assert 0 < low <= record["ratio"] <= high and record["rounds"] == 2
+
+
+def test_versus_a_run_directory_and_the_text_output(tmp_path: Path, run_cli) -> None:
+    config = RunConfig(data="synthetic", backbone="resnet18", strategy="ttl", cut=1, image_size=32, max_epochs=1,
+                       limit=32, weights="none")
+    run_dir = save_run(train(config), tmp_path / "run")
+    record = profile_json(run_cli, "resnet18", "--cut", "3", "--image-size", "32", "--versus", str(run_dir))
+    assert (record["versus"]["strategy"], record["versus"]["cut"]) == ("ttl", 1)
+    code, out, err = run_cli("profile", str(run_dir), "--versus", "ftl", *QUICK)
+    assert code == 0, err
+    assert "versus   resnet18 ftl cut 8" in out and "timed side by side" in out and "note:" not in err
+    code, out, err = run_cli("profile", str(run_dir), *QUICK)
+    assert code == 0 and "absolute latencies vary from one process to the next" in err
+
+
 def test_api_record_keys() -> None:
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
     record = profile(model, (3, 8, 8), batch_size=2, warmup=0, repeats=3).as_dict()
@@ -72,6 +95,9 @@ def test_api_record_keys() -> None:
     (["resnet5"], "unknown backbone"),
     (["runs/missing"], "run directory runs/missing does not exist"),
     (["resnet18", "--device", "tpu"], "--device tpu"),
+    (["resnet18", "--cuda-graph"], "--cuda-graph captures the model in a CUDA graph, which needs a GPU"),
+    (["resnet18", "--versus", "nope"], "--versus nope"),
+    (["resnet18", "--versus", "runs/missing"], "run directory runs/missing does not exist"),
 ])
 def test_bad_input_is_a_clear_error(run_cli, args: list[str], message: str) -> None:
     code, _, err = run_cli("profile", *args, *QUICK)

@@ -1,5 +1,6 @@
 """Strategies side by side (``ttl compare``): every strategy x repeat trained through the resumable trial store,
-then each trained model's cost measured into its own trial record, so the table is redrawn from records alone."""
+then the trained models' costs measured side by side in one process (latency ratios to FTL of the same seed,
+interleaved) into each trial record, so the table is redrawn from records alone."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import torch
 from .backbones import Backbone
 from .data import fingerprint
 from .engine import RunConfig, prepare
-from .engine.run import trial_cost
+from .engine.run import trials_cost
 from .files import write_json
+from .record import Trial
 from .report.comparison import COMPARISON_FILE, Comparison
 from .search import TrialStore, run_trials
 from .search.store import STORE_CONFIG
@@ -53,9 +55,10 @@ def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, i
 
 
 def comparison_identity(base: RunConfig) -> dict:
-    """What makes trials of two comparisons interchangeable: every setting but strategy, cut and seed."""
+    """What makes trials of two comparisons interchangeable: every setting but strategy, cut, seed and the
+    memory format (which changes speed, not results)."""
     values = asdict(base)
-    for key in ("strategy", "cut", "seed"):
+    for key in ("strategy", "cut", "seed", "memory_format"):
         values.pop(key)
     return {"command": "compare", **values}
 
@@ -74,17 +77,23 @@ def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bo
     store = TrialStore(out, comparison_identity(base), force, data=fingerprint(prepared.data))
     write_json(out / COMPARISON_FILE, {**asdict(comparison), "trials": [t.key for t in trials]})
     run_trials(trials, base, store, prepared=prepared, progress=progress)
-    for trial in trials:
-        record = store.get(trial)
-        if _needs_cost(record, comparison.threads):
-            if progress is not None:
-                progress(f"measuring latency of {trial.key}")
-            record["cost"] = trial_cost(record, out, prepared.backbone, comparison.threads)
-            write_json(store.path(trial), record)
+    records = {trial.key: store.get(trial) for trial in trials}
+    if any(_needs_cost(record, comparison.threads) for record in records.values()):
+        if progress is not None:
+            progress(f"measuring the latency of {len(trials)} models side by side")
+        costs = trials_cost(records, out, prepared.backbone, comparison.threads, ftl_references(trials))
+        for trial in trials:
+            write_json(store.path(trial), {**records[trial.key], "cost": costs[trial.key]})
     return [store.get(t) for t in trials]
+
+
+def ftl_references(trials: list[Trial]) -> dict[str, str]:
+    """Each trial's FTL trial of the same seed, the model its latency is compared with (none without FTL)."""
+    ftl = {t.seed: t.key for t in trials if t.strategy == "ftl"}
+    return {t.key: ftl[t.seed] for t in trials if t.seed in ftl}
 
 
 def _needs_cost(record: dict, threads: int) -> bool:
     cost = record.get("cost")
-    return (cost is None or cost["cpu"]["threads"] != threads
+    return (cost is None or cost["cpu"]["threads"] != threads or "rounds" not in cost["cpu"]
             or (cost["gpu"] is None and torch.cuda.is_available()))

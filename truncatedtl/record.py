@@ -36,8 +36,8 @@ class Trial:
 class TrialRecord:
     """One trained model: what it is (strategy, backbone, resolved cut, cost), how it was trained, its best
     validation scores and, where the test split was read, its test scores (a search reads it only for the
-    models it reports). ``trial``, ``config``, ``history``, ``checkpoint`` and ``cost`` are added by the trial
-    store."""
+    models it reports); ``memory_format``: the format it trained in and how it was chosen. ``trial``, ``config``,
+    ``history``, ``checkpoint`` and ``cost`` are added by the trial store."""
 
     strategy: str
     backbone: str
@@ -60,6 +60,7 @@ class TrialRecord:
     lr: float
     monitor: str
     test: dict[str, float] | None = None
+    memory_format: dict | None = None
     trial: str | None = None
     config: dict | None = None
     history: list[dict] | None = None

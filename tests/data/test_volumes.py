@@ -1,5 +1,6 @@
-"""Volumes: synthetic-3d, DICOM series and NIfTI manifests, CT window, MONAI augmentation, volumes end to end."""
+"""Volumes: synthetic-3d, DICOM series and NIfTI manifests, CT window, augmentation, volumes end to end."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +9,7 @@ import torch
 
 from truncatedtl.data import DataError, Pixels, Samples, load_data
 from truncatedtl.data.dataset import pixels_of
-from truncatedtl.data.transforms import preprocess
-from truncatedtl.data.volumes import augment_volume
+from truncatedtl.data.transforms import augment, preprocess, random_affine
 
 
 def test_synthetic_3d_is_balanced_reproducible_and_3d():
@@ -75,11 +75,28 @@ def test_ct_window_clips_and_scales_hu(run_cli, tmp_path):
 def test_augmentation_keeps_shape_and_follows_the_torch_seed():
     volume = preprocess(Pixels(np.random.default_rng(0).random((20, 24, 28)).astype(np.float32), None), 16, 3)
     torch.manual_seed(3)
-    a = augment_volume(volume)
+    a = augment(volume)
     torch.manual_seed(3)
-    b = augment_volume(volume)
+    b = augment(volume)
     assert a.shape == (1, 16, 16, 16) and type(a) is torch.Tensor
     assert torch.equal(a, b) and not torch.equal(a, volume.float())
+
+
+def test_volume_augmentation_is_one_affine_of_crop_flips_and_small_rotations():
+    torch.manual_seed(0)
+    thetas = torch.cat([random_affine(3) for _ in range(200)])
+    linear = thetas[:, :, :3]
+    scales = linear.norm(dim=1)  # column norms: the crop scale of each axis (rotations keep lengths)
+    assert thetas.shape == (200, 3, 4) and scales.min() >= 0.8 - 1e-6 and scales.max() <= 1 + 1e-6
+    flipped = torch.linalg.det(linear) < 0
+    assert 0.3 < flipped.float().mean() < 0.7  # an odd number of flips: half the draws
+    axis = linear / scales[:, None, :]
+    cosines = axis.diagonal(dim1=1, dim2=2).abs()
+    assert cosines.min() > math.cos(15 * math.pi / 180)  # three turns of at most 5° each
+    assert (thetas[:, :, 3].abs() <= 1 - scales + 1e-6).all()
+    cube = torch.arange(8 ** 3, dtype=torch.float32).view(1, 8, 8, 8)
+    identity = torch.cat([torch.eye(3), torch.zeros(3, 1)], 1)[None]
+    assert torch.allclose(augment(cube.to(torch.uint8), identity), cube.to(torch.uint8).float())
 
 
 def test_volumes_train_end_to_end_and_refuse_a_2d_backbone(run_cli, tmp_path):

@@ -66,3 +66,49 @@ def test_unfaithful_export_writes_nothing(run_copy: Path, monkeypatch: pytest.Mo
     with pytest.raises(export_module.ExportError, match="nothing written"):
         export_run(run_copy, "onnx")
     assert sorted(p.name for p in run_copy.iterdir()) == before
+
+
+def test_int8_export_reports_test_scores_and_latency_against_float(run_copy: Path, run_cli) -> None:
+    code, out, err = run_cli("export", run_copy, "--int8", "--calibration", "synthetic", "--calibration-limit", "16")
+    assert code == 0, err
+    report = json.loads((run_copy / "model.int8.onnx.report.json").read_text())
+    test, latency = report["test"], report["latency"]
+    assert report["calibration"]["images"] == 16 and test["samples"] > 0
+    for metric in ("auroc", "auprc", "accuracy"):
+        assert 0 <= test["int8"][metric] <= 1 and test["delta"][metric] == pytest.approx(
+            test["int8"][metric] - test["float"][metric])
+    assert abs(test["delta"]["auroc"]) < 0.1
+    low, high = latency["ratio_spread"]
+    assert latency["float_ms"] > 0 and latency["int8_ms"] > 0 and low <= latency["ratio"] <= high
+    assert "delta" in out and "ratio" in out
+    model, metadata = run_metadata(run_copy)
+    x = np.random.default_rng(2).standard_normal((3, *metadata.input_shape), dtype=np.float32)
+    int8 = load_runtime(run_copy / "model.int8.onnx")(x)
+    assert int8.shape == (3, 2) and np.abs(int8 - TorchRuntime(model)(x)).max() < 0.5
+
+
+def test_int8_refuses_a_layer_left_in_float_and_names_it(trained_run: Path, tmp_path: Path) -> None:
+    import onnx
+
+    from truncatedtl.deploy.export import to_onnx
+    from truncatedtl.deploy.quantize import QuantizationError, quantize_onnx
+
+    model, metadata = run_metadata(trained_run)
+    float_file = tmp_path / "float.onnx"
+    to_onnx(model, metadata.input_shape, float_file, dynamic_batch=True)
+    conv = next(n.name for n in onnx.load(float_file).graph.node if n.op_type == "Conv")
+    calibration = np.zeros((2, *metadata.input_shape), dtype=np.float32)
+    with pytest.raises(QuantizationError, match="cannot be quantized to int8"):
+        quantize_onnx(float_file, tmp_path / "q.onnx", calibration, nodes_to_exclude=(conv,))
+    assert not (tmp_path / "q.onnx").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--int8"], "--int8 needs --calibration"),
+    (["--calibration", "synthetic"], "add --int8"),
+    (["--int8", "--calibration", "synthetic", "--format", "torchscript"], "drop --format"),
+    (["--int8", "--calibration", "nowhere/images"], "nowhere/images does not exist"),
+])
+def test_int8_option_errors(run_copy: Path, run_cli, args: list[str], message: str) -> None:
+    code, _, err = run_cli("export", run_copy, *args)
+    assert code == 2 and message in err

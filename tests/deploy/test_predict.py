@@ -122,3 +122,40 @@ def test_bad_inputs_are_clear_errors(trained_run: Path, tmp_path: Path, run_cli,
 def test_onnx_without_export(run_copy: Path, tmp_path: Path, run_cli) -> None:
     code, _, err = run_cli("predict", run_copy, write_png(tmp_path / "x.png", 10), "--onnx")
     assert code == 2 and "ttl export" in err
+
+
+def test_bf16_prediction_is_close_to_float32(trained_run: Path, tmp_path: Path, run_cli) -> None:
+    folder = tmp_path / "images"
+    for i in range(3):
+        write_png(folder / f"{i}.png", 60 * i)
+    assert run_cli("predict", trained_run, folder, "--out", tmp_path / "fp32.csv")[0] == 0
+    code, _, err = run_cli("predict", trained_run, folder, "--precision", "bf16-mixed", "--out", tmp_path / "bf16.csv")
+    assert code == 0, err
+    fp32, bf16 = (np.array(read_rows(tmp_path / f"{n}.csv")[1])[:, 1:].astype(float) for n in ("fp32", "bf16"))
+    assert np.abs(fp32 - bf16).max() < 0.05
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--cuda-graph"], "--cuda-graph captures the model in a CUDA graph, which needs a GPU"),
+    (["--precision", "16-mixed"], "--precision 16-mixed needs a GPU"),
+    (["--onnx", "--precision", "bf16-mixed"], "the ONNX model runs as exported"),
+])
+def test_gpu_serving_options_are_clear_errors_on_cpu(trained_run: Path, tmp_path: Path, run_cli, args: list[str],
+                                                     message: str) -> None:
+    if torch.cuda.is_available() and "--onnx" not in args:
+        pytest.skip("a CUDA GPU is present: these options run")
+    code, _, err = run_cli("predict", trained_run, write_png(tmp_path / "x.png", 10), *args)
+    assert code == 2 and message in err
+
+
+def test_onnx_on_a_gpu_falls_back_to_the_cpu_provider_with_a_note() -> None:
+    import onnxruntime
+
+    from truncatedtl.deploy.runtime import onnx_providers
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        assert onnx_providers("cuda:1")[0][0] == ("CUDAExecutionProvider", {"device_id": 1})
+    else:
+        assert onnx_providers("cuda") == (["CPUExecutionProvider"], onnx_providers("cuda")[1])
+        assert "pip install onnxruntime-gpu" in onnx_providers("cuda")[1]
+    assert onnx_providers("cpu") == (["CPUExecutionProvider"], None)

@@ -13,7 +13,8 @@ TINY = {"data": "synthetic", "backbone": "resnet18", "image_size": 32, "max_epoc
 TINY_ARGS = ["--data", "synthetic", "--backbone", "resnet18", "--image-size", "32", "--max-epochs", "1",
              "--limit", "32", "--weights", "none", "--device", "cpu", "--repeats", "1"]
 # What differs between two runs of the same search: time.
-TIMING = {"seconds", "train_seconds", "cpu_ms", "gpu_ms", "cpu_latency", "gpu_latency", "latency"}
+TIMING = {"seconds", "train_seconds", "cpu_ms", "gpu_ms", "cpu_latency", "gpu_latency", "cpu_latency_spread",
+          "gpu_latency_spread", "latency"}
 
 
 def tiny_base() -> RunConfig:

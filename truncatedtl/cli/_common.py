@@ -12,6 +12,7 @@ import typer
 from ..backbones import inflated_name, resolve_weights
 from ..data import CACHE_HELP, INTENSITY_HELP, DataError, parse_intensity
 from ..engine import RunConfig
+from ..engine.memory_format import MEMORY_FORMAT_HELP
 from ..tasks import task_of
 
 
@@ -77,6 +78,7 @@ RECIPE = typer.Option(None, help="paper-2d (Adam, plateau halving, stop at LR < 
 MONITOR = typer.Option(None, help="Validation score to select the checkpoint on: auprc, auroc or loss (default: the "
                                   "recipe's, auprc for paper-2d, auroc for paper-3d).")
 PRECISION = typer.Option("32", help="32, bf16-mixed, or 16-mixed (GPU only).")
+MEMORY_FORMAT = typer.Option("auto", help=MEMORY_FORMAT_HELP)
 DEVICES = typer.Option(1, help="Devices for one training (DDP through Lightning Fabric: gloo on CPU, NCCL on GPU); "
                                "--batch-size is the global batch, split over them.")
 LOGGER = typer.Option("csv", help="Trackers, comma-separated: csv (always), tensorboard, mlflow "

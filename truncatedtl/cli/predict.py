@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ..deploy import predict_masks, predict_run
+from ..analysis.inference import Inference
+from ..deploy import collect_inputs, predict_masks, run_runtime
+from ..deploy import predict as predict_inputs
 from ..engine import run_task
 from ._common import ConfigOption
 
@@ -26,6 +28,12 @@ def predict(
                                                 "class probabilities as <stem>.npy.")] = False,
     skip_unreadable: Annotated[bool, typer.Option("--skip-unreadable", help="Exit 0 even when some inputs cannot "
                                                   "be read (they are still listed on stderr).")] = False,
+    device: Annotated[str, typer.Option(help="cpu or cuda (--onnx: onnxruntime's CUDA provider where installed, "
+                                        "else the CPU, with a note).")] = "cpu",
+    precision: Annotated[str, typer.Option(help="32, bf16-mixed, or 16-mixed (GPU only): autocast of the PyTorch "
+                                           "model.")] = "32",
+    cuda_graph: Annotated[bool, typer.Option("--cuda-graph", help="Capture the PyTorch model in a CUDA graph and "
+                                             "replay it one input at a time (GPU only; batch-1 serving).")] = False,
     config: Path | None = ConfigOption,
 ) -> None:
     """Class probabilities of images, folders or .npz files as CSV.
@@ -35,19 +43,24 @@ def predict(
     from rich.console import Console
     from rich.progress import Progress
 
+    settings = Inference(device, precision, cuda_graph)
     if run_task(run_dir) == "segmentation":
-        if onnx or out is None:
-            raise ValueError("a segmentation run predicts with PyTorch into a folder of masks: give --out DIR "
-                             "(and no --onnx)")
+        if onnx or out is None or settings != Inference():
+            raise ValueError("a segmentation run predicts with PyTorch on the CPU into a folder of masks: give --out "
+                             "DIR (and no --onnx, --device, --precision or --cuda-graph)")
         written, unreadable = predict_masks(run_dir, inputs, out, probabilities)
         typer.echo(f"wrote {len(written)} mask(s) to {out}")
         _report_unreadable(unreadable, "mask", skip_unreadable)
         return
 
+    runtime, metadata = run_runtime(run_dir, onnx, settings)
+    if runtime.note is not None:
+        typer.echo(f"note: {runtime.note}", err=True)
+    sets = collect_inputs(inputs, metadata.spatial_dims)
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("predict", total=None)
-        predictions = predict_run(run_dir, inputs, onnx,
-                                  lambda done, total: bar.update(task, completed=done, total=total))
+        predictions = predict_inputs(runtime, metadata, sets, lambda done, total: bar.update(task, completed=done,
+                                                                                         total=total))
     if out is None:
         predictions.write_csv(sys.stdout)
     else:

@@ -17,7 +17,6 @@ from .cache import DiskCache, ItemCache, RamCache, check_cache_space, disk_cache
 from .fingerprint import items_digest
 from .images import Pixels, in_memory, read_image
 from .transforms import augment, normalise, preprocess
-from .volumes import augment_volume
 
 
 @dataclass(frozen=True)
@@ -88,5 +87,5 @@ class ImageDataset(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.image(i)
         if self.train:
-            x = augment(x) if self.prep.spatial_dims == 2 else augment_volume(x)
+            x = augment(x)
         return normalise(x, self.mean, self.std, self.prep.in_chans), self.labels[i]

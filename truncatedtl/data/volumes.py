@@ -3,12 +3,10 @@ and augmentation.
 
 Preprocessing (once per volume): the intensity policy (``--intensity``; ``--window L,W`` is the CT window in HU,
 ``window:L,W``) maps values to 0–255, then the whole volume is resampled to a cube of ``image_size``
-(trilinear) and stored as uint8. Training adds a random crop of
-80–100 % of each side resized back, a random flip on each axis and a rotation within ±5° about each axis."""
+(trilinear) and stored as uint8. Training augmentation is that of images, in 3D (:func:`.transforms.augment`)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -144,17 +142,3 @@ def resample_volume(x: torch.Tensor, size: int) -> torch.Tensor:
         raise DataError(f"volume of shape {tuple(x.shape[1:])} is not (D, H, W)")
     x = Resize((size,) * 3, mode="trilinear", anti_aliasing=False)(x.float())
     return torch.as_tensor(x).as_subclass(torch.Tensor).round().clamp(0, 255).to(torch.uint8)
-
-
-def augment_volume(x: torch.Tensor) -> torch.Tensor:
-    """Random crop (80–100 % of each side) resized back, random flip per axis, rotation within ±5° per axis
-    (MONAI), drawn from torch's random stream so a seed fixes it. (C, D, H, W) uint8 in, float [0, 255] out."""
-    from monai.transforms import Compose, RandFlip, RandRotate, RandScaleCrop, Resize
-
-    angle = 5 * math.pi / 180
-    transform = Compose([RandScaleCrop(0.8, max_roi_scale=1.0, random_size=True),
-                         Resize(tuple(x.shape[1:]), mode="trilinear", anti_aliasing=False),
-                         *(RandFlip(0.5, spatial_axis=axis) for axis in range(3)),
-                         RandRotate(angle, angle, angle, prob=1.0, padding_mode="border")])
-    transform.set_random_state(seed=int(torch.randint(2**31 - 1, ())))
-    return torch.as_tensor(transform(x.float())).as_subclass(torch.Tensor)

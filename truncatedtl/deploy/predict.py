@@ -12,6 +12,7 @@ from typing import TextIO
 import numpy as np
 import torch
 
+from ..analysis.inference import Inference
 from ..data import DataError, ImageDataset, Preprocessing, Samples
 from ..engine.metrics import probabilities
 from ..files import atomic_path
@@ -98,20 +99,28 @@ def predict(runtime: Runtime, metadata: Metadata, inputs: list[InputSet],
     return Predictions(names, np.concatenate(parts), metadata.classes, unreadable)
 
 
-def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> Predictions:
-    """Predict with a run directory's model: its PyTorch checkpoint, or with ``onnx`` its exported
-    ``model.onnx`` (and ``model.onnx.json``) under onnxruntime."""
+def run_runtime(run_dir: Path, onnx: bool = False, settings: Inference | None = None) -> tuple[Runtime, Metadata]:
+    """A run directory's model ready to predict: its PyTorch checkpoint run by ``settings`` (device, precision,
+    CUDA graph), or with ``onnx`` its exported ``model.onnx`` (and ``model.onnx.json``) under onnxruntime on
+    ``settings.device`` (precision and CUDA graphs are PyTorch's: refused there)."""
     run_dir = Path(run_dir)
-    runtime: Runtime
+    settings = settings or Inference()
     if onnx:
+        if settings.precision != "32" or settings.cuda_graph:
+            raise ValueError("--precision and --cuda-graph apply to the PyTorch model; the ONNX model runs as exported "
+                             "(drop --onnx, or those options)")
         path = run_dir / FORMATS["onnx"]
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist: export it first with ttl export {run_dir} --format onnx")
-        metadata, runtime = read_metadata(path), load_runtime(path)
-    else:
-        model, metadata = run_metadata(run_dir)
-        runtime = TorchRuntime(model)
+        return load_runtime(path, device=settings.device), read_metadata(path)
+    model, metadata = run_metadata(run_dir)
+    return TorchRuntime(model, settings, metadata.input_shape), metadata
+
+
+def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,
+                progress: Callable[[int, int], None] | None = None, settings: Inference | None = None) -> Predictions:
+    """Predict with a run directory's model (see :func:`run_runtime`)."""
+    runtime, metadata = run_runtime(run_dir, onnx, settings)
     return predict(runtime, metadata, collect_inputs(inputs, metadata.spatial_dims), progress)
 
 

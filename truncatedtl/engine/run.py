@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..analysis.complexity import count_macs, count_params, profile
+from ..analysis.complexity import Profile, count_macs, count_params, measure_interleaved
+from ..analysis.inference import Inference
 from ..backbones import Backbone, load_backbone
 from ..data import (
     DataError,
@@ -31,6 +32,7 @@ from ..strategies import HeadSpec
 from ..tasks import get_task, resolve_task
 from .callbacks import LoggerCallback
 from .loop import LoopConfig, check_precision, evaluate, fit, make_fabric
+from .memory_format import check_memory_format, choose_memory_format, torch_format
 from .recipes import Recipe, get_recipe
 from .tracking import log_record, trackers
 
@@ -86,6 +88,7 @@ class RunConfig:
     logger: str = "csv"
     augment: bool = True
     mask_values: str | None = None
+    memory_format: str = "auto"
 
     @classmethod
     def from_options(cls, options: dict) -> RunConfig:
@@ -139,6 +142,7 @@ def _check_options(c: RunConfig) -> None:
     if c.monitor is not None:
         task.monitor(c.monitor)
     check_precision(c.precision, c.device)
+    check_memory_format(c.memory_format)
 
 
 @dataclass
@@ -254,8 +258,6 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     spec = model_spec(config, backbone, data.num_classes)
     task = get_task(spec.task)
     model = task.build(spec, backbone)
-    if fabric.device.type == "cuda" and backbone.spatial_dims == 2:
-        model = model.to(memory_format=torch.channels_last)
     recipe = recipe_of(config, backbone.spatial_dims)
     lr = config.lr if config.lr is not None else recipe.default_lr
     monitor = config.monitor or task.default_monitor(recipe.monitor)
@@ -263,6 +265,10 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
                       plateau_patience=config.patience, device=config.device, recipe=recipe.name,
                       monitor=monitor, precision=config.precision, pretrained=config.weights != "none")
     loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
+    input_shape = backbone.input_shape(config.image_size)
+    layout = choose_memory_format(config.memory_format, model, input_shape, fabric.device,
+                                  config.batch_size // config.devices, len(loaders["train"]) * config.max_epochs)
+    model = model.to(memory_format=torch_format(layout.name, backbone.spatial_dims))
     if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
         torch.manual_seed(config.seed + fabric.global_rank)
     loggers = trackers(config, log_dir) if log_dir is not None and fabric.is_global_zero else []
@@ -272,7 +278,6 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     model.load_state_dict(fitted.best_state)
     test = (evaluate(model, fabric.setup_dataloaders(prepared.loader("test", config)), data.task, task=task,
                      fabric=fabric) if evaluate_test else None)
-    input_shape = backbone.input_shape(config.image_size)
     model = model.to(memory_format=torch.contiguous_format)
     record = TrialRecord(
         strategy=config.strategy, backbone=config.backbone, cut=spec.cut,
@@ -281,7 +286,7 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
         data=config.data, task=data.task, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=monitor).to_dict()
+        recipe=recipe.name, lr=lr, monitor=monitor, memory_format=layout.as_dict()).to_dict()
     log_record(loggers, record)
     return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero)
 
@@ -334,17 +339,34 @@ def load_run(run_dir: Path) -> tuple[nn.Module, RunConfig, dict]:
     return model.eval(), config, result
 
 
-def trial_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> dict:
-    """Cost of a trial's trained model (rebuilt from its record and checkpoint): params, MACs and latency of
-    one image (batch 1) on CPU with ``threads`` threads, and on the GPU where there is one (else ``None``)."""
+def trials_cost(records: dict[str, dict], root: Path, backbone: Backbone, threads: int,
+                reference: dict[str, str]) -> dict[str, dict]:
+    """Cost of trials' trained models (rebuilt from their records and checkpoints), all timed side by side in
+    this process (interleaved rounds): params, MACs and latency of one image (batch 1) on CPU with ``threads``
+    threads, and on the GPU where there is one (else ``None``). ``reference`` maps a trial key to the key it is
+    compared with: its record gains ``ratio`` (latency over the reference's, median over rounds),
+    ``ratio_spread`` [lowest, highest round] and ``versus`` (the reference's key)."""
     from safetensors.torch import load_file
 
-    config = RunConfig.from_dict(record["config"])
-    model = build_network(config, backbone, len(record["classes"]))
-    model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
-    shape = backbone.input_shape(config.image_size)
-    cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
+    models = {}
+    for key, record in records.items():
+        config = RunConfig.from_dict(record["config"])
+        model = build_network(config, backbone, len(record["classes"]))
+        model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
+        models[key] = (model, backbone.input_shape(config.image_size))
+    macs = {key: count_macs(model, shape) for key, (model, shape) in models.items()}
+    devices = {"cpu": Inference("cpu")}
     if torch.cuda.is_available():
-        cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),
-                       "name": torch.cuda.get_device_name()}
-    return cost
+        devices["gpu"] = Inference("cuda")
+    costs: dict[str, dict] = {key: {"cpu": None, "gpu": None} for key in models}
+    for name, settings in devices.items():
+        timed = measure_interleaved(models, 1, settings, threads if name == "cpu" else None)
+        for key, (model, _) in models.items():
+            cost = Profile(count_params(model), macs[key], timed.latency(key)).as_dict()
+            if key in reference:
+                ratio, spread = timed.ratio(key, reference[key])
+                cost.update(ratio=ratio, ratio_spread=list(spread), versus=reference[key])
+            if name == "gpu":
+                cost["name"] = torch.cuda.get_device_name()
+            costs[key][name] = cost
+    return costs

@@ -2,8 +2,10 @@
 only: ``table.csv`` (one row per strategy) and ``table.md`` (the same with its settings stated).
 
 Scores are test AUROC/AUPRC, mean and population std over the repeats (std 0 for one repeat). Params and
-MACs are those of the trained network; latency is each model's median over its timed forward passes (batch
-1), then the median over the repeats' models."""
+MACs are those of the trained network; latency is each model's median over rounds of timed forward passes
+(batch 1), then the median over the repeats' models. Every model of a comparison is timed side by side in one
+process, in interleaved rounds; the ratio to FTL is the median over rounds of each model's latency over that of
+the FTL model of the same seed, then the median over seeds, shown with its lowest and highest round."""
 
 from __future__ import annotations
 
@@ -56,7 +58,19 @@ def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
 def columns(scores: tuple[str, str]) -> tuple[str, ...]:
     """The table's columns for the two test ``scores`` it shows (AUROC/AUPRC, or Jaccard/Dice)."""
     return ("strategy", "cut", *(f"{s}_{stat}" for s in scores for stat in ("mean", "std")), "params", "macs",
-            "cpu_ms", "gpu_ms")
+            "cpu_ms", "gpu_ms", *(f"{d}_ratio{part}" for d in ("cpu", "gpu") for part in ("", "_low", "_high")))
+
+
+def ftl_ratio(runs: list[dict], device: str) -> dict[str, float | None]:
+    """``<device>_ratio`` (median over the runs of their latency ratio to FTL), ``_low`` and ``_high`` (the
+    lowest and highest round of any run); None where the runs were not timed beside an FTL model."""
+    costs = [r["cost"][device] for r in runs]
+    keys = [f"{device}_ratio{part}" for part in ("", "_low", "_high")]
+    if not all(c is not None and "ratio" in c for c in costs):
+        return dict.fromkeys(keys)
+    return dict(zip(keys, (float(np.median([c["ratio"] for c in costs])),
+                           min(c["ratio_spread"][0] for c in costs), max(c["ratio_spread"][1] for c in costs)),
+                    strict=True))
 
 
 def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
@@ -76,6 +90,7 @@ def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
             "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
             "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
             "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
+            **ftl_ratio(runs, "cpu"), **ftl_ratio(runs, "gpu"),
         })
     return rows
 
@@ -101,24 +116,35 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
                 f"{input_side(config['backbone'], config['image_size'])}, weights {config['weights']}, {samples}, at most {config['max_epochs']} "
                 f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
                 f"({records[0]['recipe']}), trained on {config['device']}.")
-    latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "
-               f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
-               + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))
+    rounds = cpu.get("rounds", 1)
+    latency = (f"Latency per image (batch {cpu['batch_size']}): every model timed side by side in one process, "
+               f"{rounds} interleaved rounds of {cpu['repeats'] // rounds} forward pass(es) after warm-up; median "
+               f"over the rounds, then over the repeats' models. × FTL: latency over that of the FTL model of the "
+               f"same seed, median over rounds and seeds [lowest, highest round]. CPU with {cpu['threads']} "
+               f"thread(s); " + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column "
+                                 "empty)."))
     lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", settings, "", latency, "",
              f"| strategy | cut | test {LABELS[scores[0]]} | test {LABELS[scores[1]]} | params (M) | MACs (G) | CPU ms | "
-             "GPU ms | epochs | train s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "CPU × FTL | GPU ms | GPU × FTL | epochs | train s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
         runs = [x for x in records if x["strategy"] == r["strategy"]]
         lines.append(f"| {r['strategy']} | {r['cut']} | "
                      + " | ".join(f"{r[s + '_mean']:.4f} ± {r[s + '_std']:.4f}" for s in scores)
                      + f" | {r['params'] / 1e6:.2f} | "
-                     f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {gpu_ms} | "
+                     f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {_ratio_cell(r, 'cpu')} | {gpu_ms} | "
+                     f"{_ratio_cell(r, 'gpu')} | "
                      f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} |")
     lines += ["", ("cut: units kept above the stem (the full network for ftl and linear); epochs: mean epochs "
                    "trained per repeat; train s: training time of all repeats together.")]
     return "\n".join(lines) + "\n"
+
+
+def _ratio_cell(row: dict, device: str) -> str:
+    ratio = row[f"{device}_ratio"]
+    return "–" if ratio is None else (f"{ratio:.2f}× [{row[f'{device}_ratio_low']:.2f}, "
+                                      f"{row[f'{device}_ratio_high']:.2f}]")
 
 
 def write_comparison_tables(directory: Path, show: Callable[[str], None] | None = None) -> str:

@@ -63,7 +63,7 @@ def build_search_report(out: Path) -> dict:
                           for split in (("val", "test") if every_cut else ("val",))},
                        "params": runs[0]["params"], "macs": runs[0]["macs"]})
     base, settings = search["base"], search["settings"]
-    latency = {k: cost["chosen"]["cpu"][k] for k in ("batch_size", "threads", "repeats")}
+    latency = {k: cost["chosen"]["cpu"].get(k, 1) for k in ("batch_size", "threads", "repeats", "rounds")}
     latency["gpu"] = cost["chosen"]["gpu"]["name"] if cost["chosen"]["gpu"] else None
     report = {
         "method": search["method"], "strategy": search["strategy"], "backbone": base["backbone"],
@@ -81,8 +81,7 @@ def build_search_report(out: Path) -> dict:
         "scores_by_cut": search["scores_by_cut"],
         "chosen": chosen, "ftl": ftl,
         "ratios": {"params": chosen["params"] / ftl["params"], "macs": chosen["macs"] / ftl["macs"],
-                   "cpu_latency": chosen["cpu_ms"] / ftl["cpu_ms"],
-                   "gpu_latency": chosen["gpu_ms"] / ftl["gpu_ms"] if chosen["gpu_ms"] else None},
+                   **_latency_ratio(cost["chosen"], "cpu"), **_latency_ratio(cost["chosen"], "gpu")},
         "latency": latency, "stages": search["stages"], "by_cut": by_cut,
         "trial_table": [_trial_row(r, scores) for r in trials.values()],
     }
@@ -93,6 +92,22 @@ def build_search_report(out: Path) -> dict:
     if estimates.is_file():
         report["statistic"] = json.loads(estimates.read_text())["statistic"]
     return report
+
+
+def _latency_ratio(cost: dict, device: str) -> dict:
+    """``<device>_latency`` (the chosen model's latency over FTL's, timed side by side: median over rounds) and
+    ``<device>_latency_spread`` [lowest, highest round]; None where not measured (no GPU, or a record from
+    before latency was timed side by side)."""
+    measured = cost[device] is not None and "ratio" in cost[device]
+    return {f"{device}_latency": cost[device]["ratio"] if measured else None,
+            f"{device}_latency_spread": cost[device]["ratio_spread"] if measured else None}
+
+
+def _ratio_text(ratios: dict, device: str, bold: str = "") -> str:
+    if ratios[f"{device}_latency"] is None:
+        return "not timed side by side (rerun ttl search to measure it)"
+    low, high = ratios[f"{device}_latency_spread"]
+    return f"{bold}{ratios[f'{device}_latency']:.3f}×{bold} [rounds {low:.3f}–{high:.3f}]"
 
 
 def _trial_row(record: dict, scores: tuple[str, str]) -> dict:
@@ -122,9 +137,9 @@ def summary_lines(report: dict) -> list[str]:
         lines.append(f"{_name(model):<16} " + " ".join(f"{_pm(model[s][m]):>16}" for s in ("val", "test")
                                                         for m in report["scores"]))
     lines.append(f"against FTL: params {ratios['params']:.3f}x ({chosen['params'] / 1e6:.2f} M vs "
-                 f"{ftl['params'] / 1e6:.2f} M), MACs {ratios['macs']:.3f}x, CPU latency {ratios['cpu_latency']:.3f}x "
-                 f"({chosen['cpu_ms']:.2f} ms vs {ftl['cpu_ms']:.2f} ms, batch {report['latency']['batch_size']}, "
-                 f"{report['latency']['threads']} thread(s))")
+                 f"{ftl['params'] / 1e6:.2f} M), MACs {ratios['macs']:.3f}x, CPU latency {_ratio_text(ratios, 'cpu')} "
+                 f"({chosen['cpu_ms']:.2f} ms vs {ftl['cpu_ms']:.2f} ms side by side, batch "
+                 f"{report['latency']['batch_size']}, {report['latency']['threads']} thread(s))")
     return lines
 
 
@@ -151,9 +166,10 @@ def _markdown(report: dict) -> str:
                      + ("–" if model["gpu_ms"] is None else f"{model['gpu_ms']:.2f}") + " |")
     lat = report["latency"]
     against = (f"Against FTL: params **{ratios['params']:.3f}×**, MACs **{ratios['macs']:.3f}×**, CPU latency "
-               f"**{ratios['cpu_latency']:.3f}×** (median of {lat['repeats']} forward passes, batch "
-               f"{lat['batch_size']}, {lat['threads']} thread(s))"
-               + ("." if lat["gpu"] is None else f"; GPU latency **{ratios['gpu_latency']:.3f}×** ({lat['gpu']})."))
+               f"{_ratio_text(ratios, 'cpu', '**')} (both models timed side by side in one process: "
+               f"{lat['rounds']} interleaved rounds, {lat['repeats']} forward passes each, batch {lat['batch_size']}, "
+               f"{lat['threads']} thread(s); median of the per-round ratios)"
+               + ("." if lat["gpu"] is None else f"; GPU latency {_ratio_text(ratios, 'gpu', '**')} ({lat['gpu']})."))
     lines += ["", against, "",
               f"## Validation {lb} by cut", "", f"![validation {lb} by cut](auprc_by_cut.png)", "",
               "| stage | cuts tried |", "|---|---|"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..backbones import load_backbone
 from ..data import fingerprint
 from ..engine import RunConfig, check_config, prepare
-from ..engine.run import evaluate_checkpoint, trial_cost
+from ..engine.run import evaluate_checkpoint, trials_cost
 from ..record import LABELS, shown_scores
 from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
@@ -56,8 +56,8 @@ def check_settings(settings: SearchSettings) -> None:
 
 def identity(base: RunConfig, settings: SearchSettings) -> dict:
     """What makes two searches' trials interchangeable: the training settings (not the per-trial seed,
-    strategy and cut), the method and its own parameters; not where the trials run."""
-    values = {k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut")}
+    strategy and cut), the method and its own parameters; not where the trials run, nor their memory format."""
+    values = {k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut", "memory_format")}
     values.update(method=settings.method, strategy=settings.strategy, repeats=settings.repeats,
                   test_every_cut=settings.test_every_cut)
     if settings.method == "two-stage":
@@ -104,7 +104,8 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     chosen, ftl = session.trials(choice.cut), session.ftl_trials()
     records = session.run(ftl + chosen)
     score_test(store, base, prepared, ftl + chosen, progress)
-    if store.fetch(COST_RECORD) is None:
+    cost = store.fetch(COST_RECORD)
+    if cost is None or "ratio" not in cost["chosen"]["cpu"]:
         store.put(COST_RECORD, measure_cost(out, {"chosen": records[len(ftl)], FTL: records[0]}))
     store.put(SEARCH_RECORD, {
         "method": settings.method, "strategy": settings.strategy, "settings": asdict(settings),
@@ -136,7 +137,8 @@ def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]
 
 def measure_cost(out: Path, records: dict[str, dict]) -> dict:
     """Parameters, MACs and latency (batch 1; CPU with one thread, steadier on a shared machine; GPU where
-    there is one) of the chosen model and of FTL, measured once and kept so the report is redrawn from
-    records. ``records``: the seed-0 trial record of each."""
+    there is one) of the chosen model and of FTL, timed side by side in one process (the chosen model's record
+    holds its latency ratio to FTL) and kept so the report is redrawn from records. ``records``: the seed-0
+    trial record of each."""
     backbone = load_backbone(next(iter(records.values()))["backbone"], "none")
-    return {name: trial_cost(record, out, backbone, threads=1) for name, record in records.items()}
+    return trials_cost(records, out, backbone, threads=1, reference={"chosen": FTL})

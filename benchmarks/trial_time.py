@@ -1,0 +1,107 @@
+"""Where the time of one training trial goes, on volumes (3D) or images: the whole trial through the product's
+engine, then each phase alone on the same data and model.
+
+Phases: ``prepare`` (reading and resampling every training item once, what the first epoch pays into the cache),
+``augment`` (one epoch of the training loader from the cache: augmentation, normalisation, batching), ``forward``
+and ``backward`` (per training batch, on one fixed batch, mean over the batches timed; ``backward`` includes the
+optimiser step), ``evaluate`` (one pass over the validation split). The phases are measured after the trial, in
+the same process, so their sum can be held against the trial's wall time.
+
+Run by hand from the repository root (one trial per backbone, in one process); with ``PYTHONPATH`` naming
+another checkout first, it times that version of the package (the "before" of a change):
+
+    python -m benchmarks.trial_time --data ../shared/data/vesselmnist3d/vesselmnist3d.npz \
+        --backbones resnet18_3d efficientnet_lite0@3d --image-size 32 --limit 200 --epochs 3 --json FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from truncatedtl.engine import RunConfig, prepare, train
+from truncatedtl.engine.loop import evaluate
+from truncatedtl.engine.run import build_network
+from truncatedtl.tasks import get_task
+
+
+def timed(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def phases(config: RunConfig, steps: int, memory_format: str = "contiguous") -> dict[str, float]:
+    """Seconds per epoch of each phase (forward/backward: ``steps`` batches timed, scaled to the epoch), the
+    model in ``memory_format`` (the one the run trained in), its optimiser that of the run's recipe."""
+    prepared = prepare(config)
+    loader = prepared.loader("train", config)
+    batches = len(loader)
+    prepare_s = timed(lambda: [prepared.dataset("train", config).image(i) for i in range(len(loader.dataset))])
+    augment_s = timed(lambda: [None for _ in loader])
+    torch.manual_seed(config.seed)
+    model = build_network(config, prepared.backbone, prepared.data.num_classes)
+    model.train()
+    if memory_format != "contiguous":  # imported here: the script also times the tree from before the choice
+        from truncatedtl.engine.memory_format import torch_format
+
+        model.to(memory_format=torch_format(memory_format, prepared.backbone.spatial_dims))
+    optimizer = (torch.optim.Adam(model.parameters(), lr=1e-4) if config.recipe == "paper-2d" else
+                 torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
+    x, y = next(iter(loader))
+    task = get_task(config.task)
+    forward = backward = 0.0
+    for step in range(steps + 1):
+        start = time.perf_counter()
+        loss = task.loss(model(x), y, prepared.data.task)
+        middle = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step:  # the first step warms up
+            forward += middle - start
+            backward += time.perf_counter() - middle
+    evaluate_s = timed(lambda: evaluate(model, prepared.loader("val", config), prepared.data.task, task=task))
+    return {"prepare": prepare_s, "augment": augment_s, "forward": forward / steps * batches,
+            "backward": backward / steps * batches, "evaluate": evaluate_s, "batches": batches}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--backbones", nargs="+", default=["resnet18_3d", "efficientnet_lite0@3d"])
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=3, help="batches timed for forward/backward")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rows = []
+    for name in args.backbones:
+        config = RunConfig(data=args.data, backbone=name, strategy="ftl", image_size=args.image_size,
+                           max_epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, weights="none")
+        start = time.perf_counter()
+        run = train(config, evaluate_test=False)
+        trial = time.perf_counter() - start
+        layout = run.result.get("memory_format", {"name": "contiguous"})
+        row = {"backbone": name, "trial_s": trial, "epochs": run.result["epochs"],
+               "epoch_s": [h["seconds"] for h in run.history], "memory_format": layout,
+               "phases_per_epoch_s": phases(config, args.steps, layout["name"])}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    record = {"settings": vars(args) | {"json": None}, "threads": torch.get_num_threads(),
+              "load_average": os.getloadavg(), "cpu": platform.processor() or platform.machine(),
+              "torch": torch.__version__, "rows": rows}
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
