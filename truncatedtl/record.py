@@ -60,6 +60,9 @@ class TrialRecord:
     lr: float
     monitor: str
     test: dict[str, float] | None = None
+    val_ci: dict[str, list[float]] | None = None
+    test_ci: dict[str, list[float]] | None = None
+    flags: dict[str, str] | None = None
     trial: str | None = None
     config: dict | None = None
     history: list[dict] | None = None

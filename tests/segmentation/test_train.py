@@ -26,7 +26,7 @@ def test_tiny_unet_reaches_validation_dice_above_0_9_on_synthetic_seg(tmp_path):
     assert run.result["test"]["dice"] > 0.85
     save_run(run, tmp_path / "run")
     checkpoint = tmp_path / "run" / "model.safetensors"
-    assert evaluate_checkpoint(config, checkpoint, prepared, "val")["dice"] == best["dice"]  # the best epoch's
+    assert evaluate_checkpoint(config, checkpoint, prepared, "val")[0]["dice"] == best["dice"]  # the best epoch's
     model = load_run(tmp_path / "run")[0]
 
     images = []

@@ -10,6 +10,8 @@ the seed variance of the mean, s²/n, to DeLong's variance of the seed-averaged 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .predictions import Predictions
@@ -27,6 +29,13 @@ SEED = 0
 MARGIN = 0.02
 
 
+def check_margin(margin: float) -> None:
+    """``--margin`` δ: a finite difference of 0 or more, below 1 (scores lie in [0, 1])."""
+    if not (np.isfinite(margin) and 0 <= margin < 1):
+        raise ValueError(f"--margin must lie in [0, 1) (the largest loss against FTL still called non-inferior), "
+                         f"got {margin}")
+
+
 def check_paired(runs: list[Predictions], what: str = "the models") -> None:
     """Every run must hold the same samples in the same order (ids), else a paired comparison is meaningless."""
     first = runs[0]
@@ -36,16 +45,28 @@ def check_paired(runs: list[Predictions], what: str = "the models") -> None:
                              f"{run.kind}, or other ids): a paired interval needs the same split")
 
 
-def bootstrap_weights(runs: list[Predictions], resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
-    """(B, N) resample counts of the samples the runs share: stratified by class, whole groups where named."""
+# Resamples are drawn in chunks of at most this many weights (B × N), so that a large test set fits in memory.
+CHUNK = 4_000_000
+
+
+def bootstrap_weights(runs: list[Predictions], resamples: int = RESAMPLES, seed: int = SEED) -> Iterator[np.ndarray]:
+    """(b, N) resample counts of the samples the runs share, chunk by chunk (``resamples`` in all, the same for
+    the same ``seed``): stratified by class, whole groups where named."""
     first = runs[0]
-    return resample_weights(resamples, first.strata(), first.groups, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    step = max(1, CHUNK // max(1, len(first)))
+    for start in range(0, resamples, step):
+        yield resample_weights(min(step, resamples - start), first.strata(), first.groups, rng)
 
 
-def _resampled(runs: list[Predictions], metric: str, weights: np.ndarray, seed: int) -> np.ndarray:
-    """(B,) the seed-mean ``metric`` of ``runs`` on each resample (seeds drawn with replacement)."""
-    values = np.stack([run.score(metric, weights) for run in runs])
-    return seed_mean_resamples(values, np.random.default_rng(seed + 1))
+def _per_seed(models: list[list[Predictions]], metric: str, chunks: Iterator[np.ndarray]) -> list[np.ndarray]:
+    """Per model, (seeds, B): each of its runs' ``metric`` on every resample (the same resamples for all)."""
+    values: list[list[list[np.ndarray]]] = [[[] for _ in runs] for runs in models]
+    for weights in chunks:
+        for model, runs in zip(values, models):
+            for kept, run in zip(model, runs):
+                kept.append(run.score(metric, weights))
+    return [np.stack([np.concatenate(kept) for kept in model]) for model in values]
 
 
 def score_interval(runs: list[Predictions], metric: str, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
@@ -53,15 +74,21 @@ def score_interval(runs: list[Predictions], metric: str, resamples: int = RESAMP
     (hierarchical bootstrap), ``seeds`` (n), ``samples`` (N), ``groups`` (number of groups, or None), and for
     a binary AUROC ``delong`` [low, high]."""
     check_paired(runs)
-    weights = bootstrap_weights(runs, resamples, seed)
+    (values,) = _per_seed([runs], metric, bootstrap_weights(runs, resamples, seed))
+    resampled = seed_mean_resamples(values, np.random.default_rng(seed + 1))
     estimate = float(np.mean([run.score(metric)[0] for run in runs]))
-    result = {"estimate": estimate, "ci": list(percentile_interval(_resampled(runs, metric, weights, seed))),
+    result = {"estimate": estimate, "ci": list(percentile_interval(resampled)),
               "seeds": len(runs), "samples": len(runs[0]), "groups": _groups(runs[0])}
     if metric == "auroc" and runs[0].kind == "binary":
         scores, positive = _binary(runs)
         d = delong_interval(scores, positive)
         result["delong"] = [d["low"], d["high"]]
     return result
+
+
+def split_intervals(predictions: Predictions, resamples: int = RESAMPLES) -> dict[str, list[float]]:
+    """``{metric: [low, high]}``: the 95 % bootstrap interval of each score of one model on one split."""
+    return {m: score_interval([predictions], m, resamples)["ci"] for m in predictions.metrics}
 
 
 def compare(runs: list[Predictions], reference: list[Predictions], metric: str, margin: float = MARGIN,
@@ -77,8 +104,9 @@ def compare(runs: list[Predictions], reference: list[Predictions], metric: str, 
         d = delong_difference(scores, _binary(reference)[0], positive)
         difference, low, high, p_value, method = d["difference"], d["low"], d["high"], d["p_value"], "paired DeLong"
     else:
-        weights = bootstrap_weights(runs, resamples, seed)
-        resampled = _resampled(runs, metric, weights, seed) - _resampled(reference, metric, weights, seed + 2)
+        mine, theirs = _per_seed([runs, reference], metric, bootstrap_weights(runs, resamples, seed))
+        resampled = (seed_mean_resamples(mine, np.random.default_rng(seed + 1))
+                     - seed_mean_resamples(theirs, np.random.default_rng(seed + 2)))
         low, high = percentile_interval(resampled)
         difference = float(np.mean([r.score(metric)[0] for r in runs]) -
                            np.mean([r.score(metric)[0] for r in reference]))
@@ -96,7 +124,8 @@ def standard_error(runs: list[Predictions] | None, values: list[float], metric: 
         return float(np.std(values, ddof=1) / np.sqrt(len(values)))
     if not runs:
         return None
-    return float(np.nanstd(runs[0].score(metric, bootstrap_weights(runs, resamples, seed)), ddof=1))
+    (values,) = _per_seed([runs[:1]], metric, bootstrap_weights(runs, resamples, seed))
+    return float(np.nanstd(values[0], ddof=1))
 
 
 def seed_interval(values: list[float]) -> list[float] | None:

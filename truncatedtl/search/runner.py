@@ -124,8 +124,9 @@ def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]
     missing = [t for t in trials if t.key not in saved]
     for trial in missing:
         record = store.get(trial)
-        saved[trial.key] = evaluate_checkpoint(trial_config(base, trial), store.root / record["checkpoint"],
-                                               prepared, "test")
+        saved[trial.key], predictions = evaluate_checkpoint(trial_config(base, trial),
+                                                            store.root / record["checkpoint"], prepared, "test")
+        predictions.save(store.predictions_path(trial, "test"))
         if progress is not None:
             scores = saved[trial.key]
             progress(f"{trial.key}: test " + "  ".join(f"{LABELS[m]} {scores[m]:.4f}"
