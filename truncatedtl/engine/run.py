@@ -224,6 +224,18 @@ def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> nn
     return get_task(spec.task).build(spec, backbone)
 
 
+def network_signature(config: RunConfig, backbone: Backbone, num_classes: int) -> tuple:
+    """What makes two configs train the same model: the network's parameter names and shapes, and the training
+    plan's groups (relative rate, size) and frozen units."""
+    spec = model_spec(config, backbone, num_classes)
+    task = get_task(spec.task)
+    model = task.build(spec, backbone)
+    plan = task.plan(spec, model, 1.0)
+    shapes = tuple((name, tuple(value.shape)) for name, value in model.state_dict().items())
+    groups = tuple(sorted((g["lr"], sum(p.numel() for p in g["params"])) for g in plan.param_groups))
+    return shapes, groups, len(plan.frozen)
+
+
 def recipe_of(config: RunConfig, spatial_dims: int) -> Recipe:
     """``--recipe``, or the default for the data: paper-3d for volumes, paper-2d for images."""
     return get_recipe(config.recipe or ("paper-3d" if spatial_dims == 3 else "paper-2d"))

@@ -3,7 +3,16 @@ score over test samples and seeds, paired comparisons against FTL with a verdict
 degenerate scores. ``stats`` is the numeric core; the other modules apply it to kept predictions."""
 
 from .flags import ceiling_tie, collapse, record_flags, still_improving
-from .intervals import MARGIN, RESAMPLES, check_margin, compare, score_interval, seed_interval, split_intervals, standard_error
+from .intervals import (
+           MARGIN,
+           RESAMPLES,
+           check_margin,
+           compare,
+           score_interval,
+           seed_interval,
+           split_intervals,
+           standard_error,
+)
 from .predictions import Predictions, predictions_file
 from .stats import VERDICTS, verdict
 

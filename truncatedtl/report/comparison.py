@@ -81,7 +81,7 @@ def comparison_rows(comparison: Comparison, records: list[dict],
     rows = []
     for strategy in comparison.strategies:
         runs = [r for r in records if r["strategy"] == strategy]
-        test = evidence[strategy]
+        test = evidence[strategy]["scores"]
         gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
         rows.append({
             "strategy": strategy, "cut": runs[0]["cut"],
@@ -128,7 +128,10 @@ def build_comparison_report(comparison: Comparison, records: list[dict],
     return {"backbone": records[0]["backbone"], "data": records[0]["data"], "scores": list(scores),
             "strategies": list(comparison.strategies), "repeats": comparison.repeats, "margin": comparison.margin,
             "seeds": first["seeds"], "samples": first["samples"], "headline": summary,
-            "models": [{**row, "test": evidence[row["strategy"]]} for row in rows], "versus_ftl": against}
+            "models": [{**row, "test": evidence[row["strategy"]]["scores"],
+                        **{k: evidence[row["strategy"]][k] for k in ("seeds", "samples", "groups", "flags")}}
+                       for row in rows],
+            "versus_ftl": against}
 
 
 def table_markdown(comparison: Comparison, report: dict, records: list[dict]) -> str:
@@ -158,7 +161,7 @@ def table_markdown(comparison: Comparison, report: dict, records: list[dict]) ->
     for r in report["models"]:
         gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
         runs = [x for x in records if x["strategy"] == r["strategy"]]
-        flags = ", ".join(f.replace("_", " ") for f in r["test"]["flags"]) or "–"
+        flags = ", ".join(f.replace("_", " ") for f in r["flags"]) or "–"
         lines.append(f"| {r['strategy']} | {r['cut']} | " + " | ".join(fmt_score(r["test"][s]) for s in scores)
                      + f" | {r['params'] / 1e6:.2f} | "
                      f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {gpu_ms} | "
@@ -168,7 +171,7 @@ def table_markdown(comparison: Comparison, report: dict, records: list[dict]) ->
     if report["versus_ftl"]:
         lines += [f"## Against FTL (margin δ = {report['margin']:g})", "", *evidence_lines(report["versus_ftl"]), "",
                   READING, ""]
-    lines += flag_lines([(r["strategy"], r["test"]) for r in report["models"]])
+    lines += flag_lines([(r["strategy"], r["flags"]) for r in report["models"]])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -181,7 +184,7 @@ def write_comparison_tables(directory: Path, show: Callable[[str], None] | None 
     markdown = table_markdown(comparison, report, records)
     if show is not None:
         show(markdown)
-    write_text(directory / "table.csv", table_csv([{k: v for k, v in m.items() if k != "test"}
+    write_text(directory / "table.csv", table_csv([{k: m[k] for k in columns(tuple(report["scores"]))}
                                                    for m in report["models"]], shown_scores(records[0]["task"])))
     write_text(directory / "table.md", markdown)
     write_json(directory / REPORT_FILE, report)

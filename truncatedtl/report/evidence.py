@@ -22,15 +22,16 @@ NONE = "none (one seed, no per-sample predictions kept)"
 
 def model_evidence(records: list[dict], predictions: list[Predictions | None], metrics: tuple[str, ...],
                    split: str = "test", scores: list[dict] | None = None) -> dict:
-    """One model's ``split`` evidence: per metric ``mean``, ``std`` (population, over seeds), ``ci``,
+    """One model's ``split`` evidence: ``scores`` = per metric ``mean``, ``std`` (population, over seeds), ``ci``,
     ``delong`` (binary AUROC with predictions), ``interval`` (how ``ci`` was made); ``seeds`` (n), ``samples``
     (N), ``groups``; ``flags`` (:func:`model_flags`). ``scores``: the split's scores per record where they are
     kept apart from the records (a search's test scores), else ``record[split]``."""
     scores = scores or [r[split] for r in records]
     kept = [p for p in predictions if p is not None]
     complete = len(kept) == len(records) and bool(records)
-    result: dict = {"seeds": len(records), "samples": len(kept[0]) if complete else records[0]["samples"][split],
-                    "groups": None, "flags": model_flags(records, predictions if complete else None)}
+    result: dict = {"scores": {}, "seeds": len(records),
+                    "samples": len(kept[0]) if complete else records[0]["samples"][split], "groups": None,
+                    "flags": model_flags(records, predictions if complete else None)}
     for metric in metrics:
         values = [s[metric] for s in scores]
         entry = {"mean": float(np.mean(values)), "std": float(np.std(values))}
@@ -42,7 +43,7 @@ def model_evidence(records: list[dict], predictions: list[Predictions | None], m
                 entry["delong"] = interval["delong"]
         else:
             entry.update(ci=seed_interval(values), interval=SEEDS_ONLY if len(values) > 1 else NONE)
-        result[metric] = entry
+        result["scores"][metric] = entry
     return result
 
 
@@ -53,7 +54,7 @@ def model_flags(records: list[dict], predictions: list[Predictions | None] | Non
     flags = {}
     for name in sorted({n for f in per_run for n in f}):
         raised = [f[name] for f in per_run if name in f]
-        flags[name] = f"{len(raised)} of {len(records)} repeat(s): {raised[0]}"
+        flags[name] = f"{raised[0]} ({len(raised)} of {len(records)} repeat(s))"
     return flags
 
 
@@ -136,10 +137,10 @@ def evidence_lines(entries: list[dict]) -> list[str]:
     return lines
 
 
-def flag_lines(models: list[tuple[str, dict]]) -> list[str]:
-    """One bullet per flag of each model (``models``: (name, evidence)); nothing where none is raised."""
-    lines = [f"- **{name}: {flag.replace('_', ' ')}** — {text}" for name, ev in models
-             for flag, text in ev["flags"].items()]
+def flag_lines(models: list[tuple[str, dict[str, str]]]) -> list[str]:
+    """One bullet per flag of each model (``models``: (name, flags)); nothing where none is raised."""
+    lines = [f"- **{name}: {flag.replace('_', ' ')}** — {text}" for name, flags in models
+             for flag, text in flags.items()]
     return ["## Flags", "", *lines, ""] if lines else []
 
 
