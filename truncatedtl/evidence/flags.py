@@ -46,25 +46,25 @@ def degenerate(predictions: dict[str, Predictions], image_size: int, backbone: s
     cause = (f"likely cause: the input ({image_size} px) is smaller than the receptive field of {backbone}, whose "
              f"features then no longer vary with the image; use a larger --image-size" if image_size <= SMALL_INPUT
              else "likely cause: training diverged or the learning rate is too high; check --lr and the data")
-    return f"features collapsed: the model {why} on the {split} split, so its scores are chance by construction; " \
-           f"{cause}"
+    return f"the model {why} on the {split} split (its features collapsed), so its scores are chance by " \
+           f"construction; {cause}"
 
 
 def still_improving(best_epoch: int, epochs: int) -> str | None:
     """The ``still_improving`` flag's sentence when the best epoch is the last one trained, or None."""
     if best_epoch < epochs:
         return None
-    return f"still improving: the best validation epoch is the last one trained ({best_epoch} of {epochs}), so the " \
-           f"run had not converged; raise --max-epochs"
+    return f"the best validation epoch is the last one trained ({best_epoch} of {epochs}): the run had not " \
+           f"converged; raise --max-epochs"
 
 
 def record_flags(record: dict, predictions: dict[str, Predictions] | None = None) -> dict[str, str]:
     """The flags of a trial record (``best_epoch``, ``epochs``, ``image_size``, ``backbone``) and its kept
-    predictions; the record's own ``flags`` (set when it was trained) are kept. Older records without
-    predictions get the flags their numbers show."""
-    flags = dict(record.get("flags") or {})
+    predictions; the record's own ``flags`` (set when it was trained, from predictions a report may not have) are
+    kept. Older records without predictions get the flags their numbers show."""
+    flags = {k: v for k, v in (record.get("flags") or {}).items() if k != "still_improving"}
     if (why := still_improving(record["best_epoch"], record["epochs"])) is not None:
-        flags.setdefault("still_improving", why)
+        flags["still_improving"] = why
     if predictions and (why := degenerate(predictions, record["image_size"], record["backbone"])) is not None:
         flags.setdefault("degenerate", why)
     return flags

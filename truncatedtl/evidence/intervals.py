@@ -129,14 +129,14 @@ def standard_error(runs: list[Predictions] | None, values: list[float], metric: 
 
 
 def seed_interval(values: list[float]) -> list[float] | None:
-    """A t interval over seeds only (``values``: one score per seed), for records kept without predictions;
-    None for one seed (no spread is known)."""
+    """A t interval over seeds only (``values``: one score per seed, in [0, 1]; the interval clipped to it), for
+    records kept without predictions; None for one seed (no spread is known)."""
     from scipy.stats import t
 
     if len(values) < 2:
         return None
     half = float(t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
-    return [float(np.mean(values)) - half, float(np.mean(values)) + half]
+    return [max(0.0, float(np.mean(values)) - half), min(1.0, float(np.mean(values)) + half)]
 
 
 def _binary(runs: list[Predictions]) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ import numpy as np
 from ..evidence import MARGIN, Predictions, predictions_file
 from ..files import write_json, write_text
 from ..record import LABELS, Trial, shown_scores
-from .evidence import READING, evidence_lines, flag_lines, fmt_score, headline, model_evidence, versus_ftl
+from .evidence import evidence_lines, flag_lines, fmt_score, headline, model_evidence, reading, versus_ftl
 
 COMPARISON_FILE = "compare.json"
 REPORT_FILE = "report.json"
@@ -148,8 +148,9 @@ def table_markdown(comparison: Comparison, report: dict, records: list[dict]) ->
                 f"{config['split_seed']}); test split, n = {report['seeds']} seed(s), N = {report['samples']} test "
                 f"samples; mean over the repeats with its 95 % interval ({'; '.join(intervals)}). Image "
                 f"{config['image_size']}², weights {config['weights']}, {samples}, at most {config['max_epochs']} "
-                f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
-                f"({records[0]['recipe']}), trained on {config['device']}.")
+                f"epochs, batch {config['batch_size']}, LR {records[0].get('lr', config['lr']):g}"
+                + (f" ({records[0]['recipe']})" if "recipe" in records[0] else "")  # older records lack both
+                + f", trained on {config['device']}.")
     latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "
                f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
                + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))
@@ -170,7 +171,7 @@ def table_markdown(comparison: Comparison, report: dict, records: list[dict]) ->
                    "trained per repeat; train s: training time of all repeats together."), ""]
     if report["versus_ftl"]:
         lines += [f"## Against FTL (margin δ = {report['margin']:g})", "", *evidence_lines(report["versus_ftl"]), "",
-                  READING, ""]
+                  reading(report["versus_ftl"]), ""]
     lines += flag_lines([(r["strategy"], r["flags"]) for r in report["models"]])
     return "\n".join(lines).rstrip() + "\n"
 

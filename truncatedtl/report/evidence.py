@@ -91,7 +91,7 @@ def _seed_difference(metric: str, mine: list[float], theirs: list[float], margin
                 "verdict": "inconclusive"}
     se = float(np.sqrt(np.var(mine, ddof=1) / len(mine) + np.var(theirs, ddof=1) / len(theirs)))
     half = float(student_t.ppf(0.975, min(len(mine), len(theirs)) - 1)) * se
-    low, high = difference - half, difference + half
+    low, high = max(-1.0, difference - half), min(1.0, difference + half)
     return {"metric": metric, "difference": difference, "ci": [low, high], "p_value": None,
             "method": "t interval over seeds only (no per-sample predictions kept)", "margin": margin,
             "verdict": verdict(low, high, margin)}
@@ -114,7 +114,10 @@ def fmt_difference(entry: dict) -> str:
 
 
 def model_name(strategy: str, cut: int) -> str:
-    return "FTL" if strategy == "ftl" else f"{strategy.upper()} (cut {cut})"
+    """``TTL (cut 11)``, ``Linear (cut 16)``, ``FTL``."""
+    if strategy == "ftl":
+        return "FTL"
+    return f"{'Linear' if strategy == 'linear' else strategy.upper()} (cut {cut})"
 
 
 def headline(entries: list[dict], margin: float, seeds: int, samples: int) -> str:
@@ -123,8 +126,10 @@ def headline(entries: list[dict], margin: float, seeds: int, samples: int) -> st
     for e in entries:
         by_model.setdefault((e["strategy"], e["cut"]), []).append(f"{LABELS[e['metric']]} {e['verdict']}")
     verdicts = "; ".join(f"{model_name(s, k)}: {', '.join(v)}" for (s, k), v in by_model.items())
-    return (f"Against FTL at margin δ = {margin:g} (95 % intervals of the paired test difference; n = {seeds} "
-            f"seed(s), N = {samples} test samples): {verdicts}.")
+    paired = all(e["method"].startswith("paired") for e in entries)
+    how = "paired test difference" if paired else "difference over seeds only, test-sample error not included"
+    return (f"Against FTL at margin δ = {margin:g} (95 % intervals of the {how}; n = {seeds} seed(s), N = {samples} "
+            f"test samples): {verdicts}.")
 
 
 def evidence_lines(entries: list[dict]) -> list[str]:
@@ -144,7 +149,19 @@ def flag_lines(models: list[tuple[str, dict[str, str]]]) -> list[str]:
     return ["## Flags", "", *lines, ""] if lines else []
 
 
-READING = ("Intervals: 95 %, " + BOOTSTRAP + " (hierarchical: test samples drawn stratified by class, whole groups "
-           "where the data names them, and seeds drawn with replacement), 2000 seeded resamples; DeLong's for AUROC. "
-           "Verdicts: superior (lower bound > 0), non-inferior (lower bound > −δ), inferior (upper bound < −δ), "
-           "else inconclusive.")
+VERDICT_RULE = ("Verdicts: superior (lower bound > 0), non-inferior (lower bound > −δ), inferior (upper bound < −δ), "
+                "else inconclusive.")
+
+
+def reading(entries: list[dict]) -> str:
+    """How the intervals of ``entries`` were made, and the verdict rule."""
+    if all(e["method"].startswith("paired") for e in entries):
+        how = ("Intervals: 95 %, " + BOOTSTRAP + " (hierarchical: test samples drawn stratified by class, whole "
+               "groups where the data names them, the same draw for both models, and each model's seeds drawn with "
+               "replacement), 2000 seeded resamples; paired DeLong for AUROC, with the seed variance of each mean "
+               "added.")
+    else:
+        how = ("Intervals: 95 %, t over the seeds only, because these records keep no per-sample predictions: they "
+               "leave out the test set's own sampling error, so they are too narrow where seeds agree, and the "
+               "verdicts claim more certainty than the data gives.")
+    return f"{how} {VERDICT_RULE}"

@@ -20,13 +20,13 @@ from ..evidence import MARGIN, Predictions, predictions_file, standard_error
 from ..files import atomic_path, write_json, write_text
 from ..record import LABELS, mean_std, shown_scores
 from .evidence import (
-    READING,
     evidence_lines,
     flag_lines,
     fmt_score,
     headline,
     model_evidence,
     model_name,
+    reading,
     versus_ftl,
 )
 
@@ -232,7 +232,7 @@ def _markdown(report: dict) -> str:
                f"{lat['batch_size']}, {lat['threads']} thread(s))"
                + ("." if lat["gpu"] is None else f"; GPU latency **{ratios['gpu_latency']:.3f}×** ({lat['gpu']})."))
     lines += ["", against, "", f"## Against FTL (margin δ = {report['margin']:g})", "",
-              *evidence_lines(report["versus_ftl"]), "", READING, ""]
+              *evidence_lines(report["versus_ftl"]), "", reading(report["versus_ftl"]), ""]
     lines += flag_lines([(model["name"], model["flags"]) for model in (chosen, ftl)])
     lines += [f"## Validation {lb} by cut", "", f"![validation {lb} by cut](auprc_by_cut.png)", "",
               "| stage | cuts tried |", "|---|---|"]
