@@ -148,7 +148,9 @@ SELECTION_READING = """
 """
 
 # Every method, and the svcca method under both rules.
-VARIANTS = {"exhaustive": ("exhaustive", {}), "two-stage": ("two-stage", {}),
+# exhaustive and two-stage with --select best: the yardstick's best cut; both rules are compared below from the
+# same records (selection_section).
+VARIANTS = {"exhaustive": ("exhaustive", {"select": "best"}), "two-stage": ("two-stage", {"select": "best"}),
             "svcca last-before": ("svcca", {"svcca_rule": "last-before"}),
             "svcca first-overlap": ("svcca", {"svcca_rule": "first-overlap"}),
             "logme": ("logme", {}), "hscore": ("hscore", {}), "pretrained-probe": ("pretrained-probe", {}),
