@@ -128,8 +128,9 @@ def headline(entries: list[dict], margin: float, seeds: int, samples: int) -> st
     verdicts = "; ".join(f"{model_name(s, k)}: {', '.join(v)}" for (s, k), v in by_model.items())
     paired = all(e["method"].startswith("paired") for e in entries)
     how = "paired test difference" if paired else "difference over seeds only, test-sample error not included"
+    one = "; one seed: the variation between trainings is not in the intervals" if seeds == 1 else ""
     return (f"Against FTL at margin δ = {margin:g} (95 % intervals of the {how}; n = {seeds} seed(s), N = {samples} "
-            f"test samples): {verdicts}.")
+            f"test samples{one}): {verdicts}.")
 
 
 def evidence_lines(entries: list[dict]) -> list[str]:
