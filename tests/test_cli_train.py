@@ -7,6 +7,7 @@ import pytest
 from safetensors.torch import save_file
 
 from tests.conftest import write_png
+from truncatedtl.evidence import Predictions, still_improving
 
 TINY = ["--data", "synthetic", "--backbone", "resnet18", "--image-size", "32", "--max-epochs", "1",
         "--limit", "32", "--weights", "none"]
@@ -21,6 +22,14 @@ def test_train_writes_the_run_directory(run_cli, tmp_path):
     assert set(result["val"]) == set(result["test"]) == {"auroc", "auprc", "loss"}
     assert isinstance(result["params"], int) and isinstance(result["macs"], int)
     assert "test AUROC" in out
+    for split in ("val", "test"):  # each score's 95 % interval, and the per-sample predictions behind it
+        assert set(result[f"{split}_ci"]) == {"auroc", "auprc"}
+        low, high = result[f"{split}_ci"]["auroc"]
+        assert 0 <= low <= result[split]["auroc"] + 1e-6 and result[split]["auroc"] - 1e-6 <= high <= 1
+        kept = Predictions.load(tmp_path / "run" / f"predictions_{split}.npz")
+        assert len(kept) == 32 and kept.scores.shape == (32, 2)
+        assert abs(kept.score("auroc")[0] - result[split]["auroc"]) < 1e-5
+    assert result["flags"] == {"still_improving": still_improving(1, 1)}  # one epoch: its best is its last
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["cut"] == 2 and config["strategy"] == "ttl"
 

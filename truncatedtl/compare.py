@@ -14,6 +14,7 @@ from .backbones import Backbone
 from .data import fingerprint
 from .engine import RunConfig, prepare
 from .engine.run import trials_cost
+from .evidence import MARGIN, check_margin
 from .files import write_json
 from .record import Trial
 from .report.comparison import COMPARISON_FILE, Comparison
@@ -23,7 +24,7 @@ from .strategies import get_strategy
 
 
 def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, int], default_cut: int | None,
-                    repeats: int, threads: int = 1) -> Comparison:
+                    repeats: int, threads: int = 1, margin: float = MARGIN) -> Comparison:
     """Check the strategies and their cut points (``cuts`` per strategy, else ``default_cut``) on ``backbone``."""
     if not strategies:
         raise ValueError("--strategies names no strategy")
@@ -51,7 +52,8 @@ def plan_comparison(backbone: Backbone, strategies: list[str], cuts: dict[str, i
         raise ValueError(f"--repeats must be at least 1, got {repeats}")
     if threads < 1:
         raise ValueError(f"--threads must be at least 1, got {threads}")
-    return Comparison(tuple(strategies), resolved, repeats, threads)
+    check_margin(margin)
+    return Comparison(tuple(strategies), resolved, repeats, threads, margin)
 
 
 def comparison_identity(base: RunConfig) -> dict:

@@ -61,6 +61,9 @@ class TrialRecord:
     monitor: str
     test: dict[str, float] | None = None
     memory_format: dict | None = None
+    val_ci: dict[str, list[float]] | None = None
+    test_ci: dict[str, list[float]] | None = None
+    flags: dict[str, str] | None = None
     trial: str | None = None
     config: dict | None = None
     history: list[dict] | None = None

@@ -11,8 +11,9 @@ from .tiny import settings, tiny_base
 
 
 def fake_session(method: str, val_auprc: dict[int, float], **values) -> tuple[Session, list[Trial]]:
-    """A session on resnet18 where the searched strategy at cut k scores ``val_auprc[k]`` (FTL 0.5);
-    also returns the list every trial asked for is appended to."""
+    """A session on resnet18 where the searched strategy at cut k scores ``val_auprc[k]`` (FTL 0.5; ttl at cut 8
+    builds FTL's network, so FTL stands for it); also returns the list every trial asked for is appended to.
+    ``values``: search settings (``select`` best unless given)."""
     asked: list[Trial] = []
 
     def run(trials: list[Trial]) -> list[dict]:
@@ -20,4 +21,12 @@ def fake_session(method: str, val_auprc: dict[int, float], **values) -> tuple[Se
         return [{"trial": t.key, "val": {"auprc": 0.5 if t.strategy == "ftl" else val_auprc[t.cut]}} for t in trials]
 
     prepared = Prepared(data=None, backbone=load_backbone("resnet18"))
-    return Session(tiny_base(), settings(method, **values), store=None, prepared=prepared, run=run), asked
+    values.setdefault("select", "best")
+    return Session(tiny_base(), settings(method, **values), store=NoPredictions(), prepared=prepared, run=run), asked
+
+
+class NoPredictions:
+    """A store that kept no predictions: one repeat's standard error is unknown."""
+
+    def predictions(self, trial, split):
+        return None

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from truncatedtl.evidence import ceiling_tie
 from truncatedtl.search import search
 from truncatedtl.search.estimate import RECORD
 
@@ -16,8 +17,16 @@ def test_estimator_search_scores_every_cut_and_trains_the_best(tmp_path, method,
     report = search(tiny_base(), settings(method), out)
     by_cut = {row["cut"]: row["score"] for row in report["scores_by_cut"]}
     assert sorted(by_cut) == list(range(9))
-    best = max(by_cut.values())
-    assert report["chosen_cut"] == min(k for k, v in by_cut.items() if v == best)
+    tied = ceiling_tie(by_cut)
+    assert report["chosen_cut"] == tied[0]
+    if method == "hscore":  # 32 training samples, features 64 wide or more: H-score is 1 at every cut
+        assert len(tied) == 9
+    if len(tied) > 1:  # easy synthetic data: the probes' AUPRC is 1 at several cuts too
+        assert report["ceiling"]["tied_cuts"] == tied
+        assert "the estimator cannot choose among them" in report["reason"]
+        assert "**Ceiling:**" in (out / "report.md").read_text()
+    else:
+        assert "ceiling" not in report
     assert report["trials"] == trainings  # the chosen cut and FTL, one repeat each
     assert report["chosen"]["trials"] == [f"ttl-k{report['chosen_cut']:03d}-s0"]
     assert {"chosen_cut", "method", "trials", "chosen", "ftl", "scores_by_cut"} <= set(report)

@@ -27,5 +27,5 @@ def test_ray_and_local_executors_agree(tmp_path, local_ray):
     search(tiny_base(), settings("two-stage", radius=0), tmp_path / "local")
     assert report_of(tmp_path / "ray") == report_of(tmp_path / "local")
     on_ray, local = trials(tmp_path / "ray"), trials(tmp_path / "local")
-    assert list(on_ray) == list(local) == ["ftl-k008-s0", "ttl-k002-s0", "ttl-k004-s0", "ttl-k006-s0", "ttl-k008-s0"]
+    assert list(on_ray) == list(local) == ["ftl-k008-s0", "ttl-k002-s0", "ttl-k004-s0", "ttl-k006-s0"]
     assert on_ray == local

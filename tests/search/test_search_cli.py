@@ -10,11 +10,20 @@ def test_search_writes_the_report_and_ttl_report_redraws_it(tmp_path, run_cli):
     code, stdout, stderr = run_cli("search", *TINY_ARGS, "--method", "two-stage", "--radius", "0", "--out", out)
     assert code == 0, stderr
     report = json.loads((out / "report.json").read_text())
-    assert report["method"] == "two-stage" and report["trials"] == 5 and report["chosen_cut"] in (2, 4, 6, 8)
+    # four trainings: ttl at cut 8 is FTL's network, trained once
+    assert report["method"] == "two-stage" and report["trials"] == 4 and report["chosen_cut"] in (2, 4, 6, 8)
     for model in ("chosen", "ftl"):
-        for split in ("val", "test"):
-            assert {"auroc", "auprc"} <= set(report[model][split])
-            assert set(report[model][split]["auprc"]) == {"mean", "std"}
+        assert set(report[model]["val"]) == set(report[model]["test"]) == {"auroc", "auprc"}
+        assert set(report[model]["val"]["auprc"]) == {"mean", "std", "ci"}  # one repeat: its bootstrap interval
+        assert {"mean", "std", "ci", "delong", "interval"} <= set(report[model]["test"]["auroc"])
+        assert report[model]["seeds"] == 1 and report[model]["samples"] == 32
+    assert [(e["metric"], e["margin"]) for e in report["versus_ftl"]] == [("auroc", 0.02), ("auprc", 0.02)]
+    for entry in report["versus_ftl"]:
+        assert {"strategy", "cut", "metric", "difference", "ci", "p_value", "margin", "verdict"} <= set(entry)
+        assert entry["verdict"] in ("superior", "non-inferior", "inferior", "inconclusive")
+    assert report["select"] == "smallest-within-noise" and report["best_cut"] in (2, 4, 6, 8)
+    markdown = (out / "report.md").read_text()
+    assert "± 0.0000" not in markdown and "N = 32 test samples" in markdown and "n = 1 seed(s)" in markdown
     assert report["ratios"]["params"] < 1 or report["chosen_cut"] == 8
     assert f"chosen cut: {report['chosen_cut']}" in stdout
     assert (out / "auprc_by_cut.png").stat().st_size > 0 and "## Trials" in (out / "report.md").read_text()

@@ -26,7 +26,8 @@ def test_no_trial_scores_the_test_split_and_the_report_has_exactly_two_models(tm
     out = tmp_path / "s"
     report = search(tiny_base(), settings("two-stage", radius=0), out)
     records = trial_records(out)
-    assert len(records) == 5 and all("test" not in r for r in records.values())
+    assert len(records) == 4 and all("test" not in r for r in records.values())  # ttl at 8: FTL's network
+    assert report["no_truncation"] == [8] and "8 (no truncation: FTL's network)" in (out / "report.md").read_text()
     chosen = f"ttl-k{report['chosen_cut']:03d}-s0"
     tests = json.loads((out / "records" / "test.json").read_text())
     assert sorted(tests) == sorted([chosen, "ftl-k008-s0"])

@@ -22,7 +22,7 @@ def tiny_base() -> RunConfig:
 
 
 def settings(method: str, **values) -> SearchSettings:
-    return SearchSettings(method=method, repeats=1, **values)
+    return SearchSettings(method=method, **{"repeats": 1, **values})
 
 
 def without_timing(value):

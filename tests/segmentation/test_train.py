@@ -4,10 +4,12 @@ written at each input's original size; compare and search run end to end on segm
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from truncatedtl.data.masks import load_masks
 from truncatedtl.engine import RunConfig, evaluate_checkpoint, load_run, prepare, save_run, train
+from truncatedtl.evidence import Predictions
 from truncatedtl.segmentation.writer import write_predictions
 
 SIZE = 32
@@ -26,7 +28,7 @@ def test_tiny_unet_reaches_validation_dice_above_0_9_on_synthetic_seg(tmp_path):
     assert run.result["test"]["dice"] > 0.85
     save_run(run, tmp_path / "run")
     checkpoint = tmp_path / "run" / "model.safetensors"
-    assert evaluate_checkpoint(config, checkpoint, prepared, "val")["dice"] == best["dice"]  # the best epoch's
+    assert evaluate_checkpoint(config, checkpoint, prepared, "val")[0]["dice"] == best["dice"]  # the best epoch's
     model = load_run(tmp_path / "run")[0]
 
     images = []
@@ -53,13 +55,20 @@ def test_compare_and_search_run_on_segmentation(run_cli, tmp_path):
     code, _, err = run_cli("compare", *tiny, "--strategies", "ftl,ttl,lwft", "--cut", "2", "--out", tmp_path / "c")
     assert code == 0, err
     header = (tmp_path / "c" / "table.csv").read_text().splitlines()[0].split(",")
-    assert header[:6] == ["strategy", "cut", "jaccard_mean", "jaccard_std", "dice_mean", "dice_std"]
-    assert "test Jaccard | test Dice" in (tmp_path / "c" / "table.md").read_text()
+    assert header[:6] == ["strategy", "cut", "jaccard_mean", "jaccard_std", "jaccard_low", "jaccard_high"]
+    compared = json.loads((tmp_path / "c" / "report.json").read_text())
+    assert [(e["strategy"], e["metric"], e["p_value"]) for e in compared["versus_ftl"]] == [
+        (s, m, None) for s in ("ttl", "lwft") for m in ("jaccard", "dice")]  # paired bootstrap of per-image counts
+    assert "test Jaccard [95 % CI] | test Dice [95 % CI]" in (tmp_path / "c" / "table.md").read_text()
     code, out, err = run_cli("search", *tiny, "--method", "two-stage", "--out", tmp_path / "s")
     assert code == 0, err
     report = json.loads((tmp_path / "s" / "report.json").read_text())
     assert report["scores"] == ["jaccard", "dice"] and report["chosen_cut"] in (1, 2, 3, 4)
     assert set(report["chosen"]["test"]) == set(report["ftl"]["test"]) == {"jaccard", "dice"}
+    assert report["no_truncation"] == [max(row["cut"] for row in report["by_cut"])]  # the whole encoder: FTL's U-Net
+    kept = Predictions.load(tmp_path / "s" / "trials" / f"{report['ftl']['trials'][0]}.predictions_test.npz")
+    assert kept.kind == "segmentation" and kept.counts.shape[1:] == (3, 1)
+    assert kept.score("dice")[0] == pytest.approx(report["ftl"]["test"]["dice"]["mean"], abs=1e-6)
     assert all("test" not in json.loads(p.read_text()) for p in (tmp_path / "s" / "trials").glob("*.json"))
     code, _, err = run_cli("search", *tiny, "--method", "logme", "--out", tmp_path / "e")
     assert code == 2 and "segmentation searches train" in err

@@ -100,6 +100,10 @@ AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.
                                          "where available here, else none (stated in the report).")
 
 
+MARGIN = typer.Option(0.02, help="Margin δ of the verdicts against FTL: non-inferior where the 95 % interval of "
+                                  "the test difference lies above −δ (recorded in the report).")
+
+
 def run_config(options: dict, **overrides) -> RunConfig:
     """The run a training command's options describe (``options``: the command's locals): ``--backbone NAME
     --inflate [--inflate-depth D]`` names the inflated backbone ``NAME@3d[:D]``; ``--window L,W`` is the

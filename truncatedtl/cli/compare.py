@@ -28,6 +28,7 @@ from ._common import (
     LIMIT,
     LOGGER,
     LR,
+    MARGIN,
     MASK_VALUES,
     MAX_EPOCHS,
     MONITOR,
@@ -89,6 +90,7 @@ def compare(
     hidden: int = HIDDEN,
     device: str = typer.Option("cpu", help="cpu or cuda (training)."),
     threads: int = typer.Option(1, help="CPU threads for the latency measurement (stated in table.md)."),
+    margin: float = MARGIN,
     force: bool = typer.Option(False, help="Start over when --out holds trials made with other settings."),
     task: str | None = TASK,
     mask_values: str | None = MASK_VALUES,
@@ -103,13 +105,15 @@ def compare(
     window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Train every strategy REPEATS times and write DIR/table.md and DIR/table.csv (test AUROC/AUPRC, or Jaccard/Dice for segmentation: mean ±
-    std, params, MACs, CPU and GPU latency) from DIR/trials/*.json, one record per trained model."""
+    """Train every strategy REPEATS times and write DIR/table.md, DIR/table.csv and DIR/report.json (test AUROC/AUPRC, or Jaccard/Dice for
+    segmentation: mean with its 95 % interval, params, MACs, CPU and GPU latency; every strategy against FTL with a verdict at --margin)
+    from DIR/trials/*.json, one record per trained model, and its kept predictions."""
     default_cut, cuts = parse_cuts(cut)
     names = [s.strip() for s in strategies.split(",") if s.strip()]
     base = run_config(locals(), strategy=names[0])
-    comparison = plan_comparison(load_backbone(base.backbone, "none"), names, cuts, default_cut, repeats, threads)
+    comparison = plan_comparison(load_backbone(base.backbone, "none"), names, cuts, default_cut, repeats, threads,
+                                 margin)
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))
     run_comparison(base, comparison, out, force, progress=lambda message: typer.echo(message, err=True))
     write_comparison_tables(out, show=typer.echo)
-    typer.echo(f"tables written to {out / 'table.md'} and {out / 'table.csv'}")
+    typer.echo(f"tables written to {out / 'table.md'}, {out / 'table.csv'} and {out / 'report.json'}")

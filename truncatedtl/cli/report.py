@@ -14,7 +14,7 @@ from ..report.search import SEARCH_MARKER, summary_lines, write_search_report
 def report_comparison(directory: Path) -> None:
     """A ``ttl compare`` directory: table.md and table.csv from its trial records."""
     typer.echo(write_comparison_tables(directory))
-    typer.echo(f"tables written to {directory / 'table.md'} and {directory / 'table.csv'}")
+    typer.echo(f"tables written to {directory / 'table.md'}, {directory / 'table.csv'} and {directory / 'report.json'}")
 
 
 def report_search(directory: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
+from ..search.session import SELECT_DEFAULT
 from ._common import (
     ALLOW_MISSING_CLASSES,
     AUGMENT,
@@ -28,6 +29,7 @@ from ._common import (
     LIMIT,
     LOGGER,
     LR,
+    MARGIN,
     MASK_VALUES,
     MAX_EPOCHS,
     MONITOR,
@@ -59,6 +61,10 @@ def search(
         0.5, help="svcca: a cut point overlaps where its SVCCA coefficients overlap random ones by this much."),
     svcca_rule: str = typer.Option("first-overlap", help="svcca: first-overlap (the first overlapping cut point) "
                                                          "or last-before (the last cut point before it)."),
+    select: str = typer.Option(SELECT_DEFAULT, help="two-stage, exhaustive: best (highest mean validation score) or "
+                                                    "smallest-within-noise (the smallest cut within one standard "
+                                                    "error of the best)."),
+    margin: float = MARGIN,
     test_every_cut: bool = typer.Option(False, "--test-every-cut", help="Score the test split in every trial "
                                         "(research curves); by default only the chosen model and FTL, at the end."),
     image_size: int = IMAGE_SIZE,
@@ -95,11 +101,13 @@ def search(
     window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Search the cut point by METHOD (selection by mean validation AUPRC over the repeats; Dice for segmentation), train FTL
-    alongside, and write OUT/report.md, report.json and auprc_by_cut.png. Killed, the same command resumes."""
+    """Search the cut point by METHOD (on mean validation AUPRC over the repeats, Dice for segmentation, by the --select rule), train
+    FTL alongside, and write OUT/report.md, report.json and auprc_by_cut.png (the chosen model against FTL with 95 % intervals and a
+    verdict at --margin). Killed, the same command resumes."""
     base = run_config(locals())
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))
-    settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, radius=radius,
+    settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, select=select, margin=margin,
+                              radius=radius,
                               overlap_threshold=overlap_threshold, svcca_rule=svcca_rule,
                               test_every_cut=test_every_cut, executor=executor, workers=workers,
                               ray_address=ray_address)

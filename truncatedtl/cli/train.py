@@ -94,6 +94,11 @@ def train(
     typer.echo(f"{strategy} {backbone} cut {r['cut']}: {r['params'] / 1e6:.2f} M params, "
                f"{r['macs'] / 1e9:.3f} GMACs, {r['epochs']} epochs in {r['seconds']:.0f} s")
     for split in ("val", "test"):
-        typer.echo(f"{split:<4} " + "  ".join(f"{LABELS[m]} {r[split][m]:.4f}" for m in shown_scores(r["task"])))
+        ci = r.get(f"{split}_ci") or {}
+        typer.echo(f"{split:<4} " + "  ".join(f"{LABELS[m]} {r[split][m]:.4f}"
+                                              + (f" [{ci[m][0]:.4f}, {ci[m][1]:.4f}]" if m in ci else "")
+                                              for m in shown_scores(r["task"])))
+    for flag, text in (r.get("flags") or {}).items():
+        typer.echo(f"flag {flag.replace('_', ' ')}: {text}")
     save_run(run, out)
     typer.echo(f"run written to {out}")

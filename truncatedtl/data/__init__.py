@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._types import DataError, DataSplits, Samples, Task
+from ._types import DataError, DataSplits, Samples, Task, sample_ids
 from .cache import CACHE_HELP, CACHE_KINDS
 from .dataset import ImageDataset, Preprocessing, build_cache, pixels_of
 from .fingerprint import fingerprint
@@ -15,7 +15,7 @@ from .splits import check_classes, check_limit, stratified_limit
 from .synthetic import synthetic
 from .volumes import synthetic_3d
 
-__all__ = ["CACHE_HELP", "CACHE_KINDS", "INTENSITY_HELP", "DataError", "DataSplits", "ImageDataset", "Pixels",
+__all__ = ["CACHE_HELP", "CACHE_KINDS", "INTENSITY_HELP", "DataError", "DataSplits", "ImageDataset", "Pixels", "sample_ids",
            "Preprocessing", "Samples", "Task", "build_cache", "check_data_options", "fingerprint", "load_data", "parse_intensity",
            "pixels_of", "read_image"]
 

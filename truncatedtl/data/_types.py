@@ -21,10 +21,13 @@ class Samples:
 
     ``items``: file paths, or a uint8 array (N, H, W[, C]) / (N, D, H, W) of images already in memory.
     ``labels``: (N,) class indices, or (N, C) multi-hot for multi-label data.
+    ``groups``: (N,) the group each sample belongs to (a CSV ``group`` or ``patient`` column), or ``None``: a
+    bootstrap over these samples draws whole groups.
     """
 
     items: list[Path] | np.ndarray
     labels: np.ndarray
+    groups: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -35,7 +38,22 @@ class Samples:
 
     def subset(self, index: np.ndarray) -> Samples:
         items = self.items[index] if isinstance(self.items, np.ndarray) else [self.items[i] for i in index]
-        return Samples(items, self.labels[index])
+        return Samples(items, self.labels[index], None if self.groups is None else self.groups[index])
+
+    def ids(self, root: str) -> np.ndarray:
+        """One id per sample (N,) str: a file's path relative to ``root`` (the data source) where it lies
+        under it, else its path; an array's position in this split."""
+        return sample_ids(self.items, root)
+
+
+def sample_ids(items: list[Path] | np.ndarray, root: str) -> np.ndarray:
+    """Ids (N,) str of ``items``: paths relative to ``root`` (or as given), or positions for an array."""
+    if isinstance(items, np.ndarray):
+        return np.arange(len(items)).astype(str)
+    base = Path(root).absolute()
+    base = base if base.is_dir() else base.parent
+    paths = [Path(p).absolute() for p in items]
+    return np.asarray([(p.relative_to(base) if p.is_relative_to(base) else p).as_posix() for p in paths])
 
 
 @dataclass

@@ -18,6 +18,8 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".ni
 SPLITS = ("train", "val", "test")
 # Folder names of each split in an ImageFolder tree (compared in lower case).
 SPLIT_FOLDERS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val", "test": "test"}
+# A column naming the group (patient) of each row: intervals then resample whole groups (the first present).
+GROUP_COLUMNS = ("group", "patient")
 # Paper protocol: 64 % train, 16 % val, 20 % test; a val split carved from train keeps 16:64.
 FRACTIONS = [0.64, 0.16, 0.20]
 VAL_FROM_TRAIN = 0.2
@@ -237,7 +239,8 @@ def _class_names(path: Path, raw: list[str], lines: list[int], split_of: list[st
 
 
 def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None = None) -> DataSplits:
-    """A CSV manifest ``path,label[,split]`` (paths relative to the CSV); several label columns instead of
+    """A CSV manifest ``path,label[,split][,group|patient]`` (paths relative to the CSV; ``group`` or ``patient``
+    names each row's group, kept with the samples so that intervals resample whole groups); several label columns instead of
     ``label`` make a multi-label set (0/1 per column; -1/blank with an ``uncertain`` policy, see
     :func:`multilabel_cell`). A file listed twice is refused unless ``dedupe``. Paths to NIfTI files or DICOM
     series folders make a set of volumes."""
@@ -248,10 +251,11 @@ def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None 
     columns = list(rows[0])
     if "path" not in columns:
         raise DataError(f"{path} needs a 'path' column (found {', '.join(columns)})")
-    label_columns = [c for c in columns if c not in ("path", "split")]
+    group_column = next((c for c in GROUP_COLUMNS if c in columns), None)
+    label_columns = [c for c in columns if c not in ("path", "split", *GROUP_COLUMNS)]
     if not label_columns:
         raise DataError(f"{path} has no label column (expected 'label' or one column per label)")
-    items, raw, split_of, lines = [], [], [], []
+    items, raw, split_of, lines, group_of = [], [], [], [], []
     for line, row in enumerate(rows, start=2):
         if not row["path"]:
             raise DataError(f"{path} row {line}: empty path")
@@ -264,12 +268,19 @@ def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None 
         split = (row.get("split") or "").strip()
         if "split" in columns and split not in SPLITS:
             raise DataError(f"{path} row {line}: split {split!r} is not one of train/val/test")
+        if group_column is not None:
+            group = (row.get(group_column) or "").strip()
+            if not group:
+                raise DataError(f"{path} row {line}: empty {group_column} (every row needs its group, or drop the "
+                                f"column)")
+            group_of.append(group)
         items.append(file)
         raw.append(values)
         split_of.append(split)
         lines.append(line)
     keep, notes = _duplicates(path, items, lines, dedupe)
     items, raw, split_of, lines = ([values[i] for i in keep] for values in (items, raw, split_of, lines))
+    groups = np.asarray([group_of[i] for i in keep]) if group_column is not None else None
     if label_columns == ["label"]:
         classes = _class_names(path, [v[0] for v in raw], lines, split_of)
         labels = np.asarray([classes.index(v[0]) for v in raw], dtype=np.int64)
@@ -277,7 +288,9 @@ def read_csv(path: Path, seed: int, dedupe: bool = False, uncertain: str | None 
         classes = label_columns
         labels = np.asarray([[multilabel_cell(x, uncertain, f"{path} row {line} column {c}")
                               for x, c in zip(v, label_columns)] for v, line in zip(raw, lines)], dtype=np.float32)
-    whole = Samples(items, labels)
+    whole = Samples(items, labels, groups)
+    if group_column is not None:
+        notes.append(f"groups from the {group_column!r} column (intervals resample whole groups)")
     if "split" in columns:
         splits = {s: whole.subset(np.flatnonzero(np.asarray(split_of) == s)) for s in SPLITS}
         notes.append("splits from the manifest")

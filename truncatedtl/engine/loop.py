@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
@@ -100,13 +101,20 @@ def run_outputs(model: nn.Module, loader: DataLoader, fabric=None):
 def evaluate(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu", task: Task | None = None,
              fabric=None) -> dict[str, float]:
     """Scores of ``model`` on every sample of ``loader`` (``loss`` included)."""
+    return evaluate_split(model, loader, kind, device, task, fabric)[0]
+
+
+def evaluate_split(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu", task: Task | None = None,
+                   fabric=None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Scores of ``model`` on every sample of ``loader`` and its per-sample outputs (the task's
+    ``Evaluation.arrays``), in dataset order."""
     task = task or get_task("classification")
     if fabric is None:
         model.to(device)
     evaluation = task.evaluation(kind)
     for out, y in run_outputs(model, loader, fabric):
         evaluation.update(out, y, task.loss(out, y, kind).item())
-    return evaluation.compute()
+    return evaluation.compute(), evaluation.arrays()
 
 
 @torch.no_grad()

@@ -12,6 +12,7 @@ import weakref
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -23,15 +24,17 @@ from ..data import (
     DataError,
     DataSplits,
     check_data_options,
+    sample_ids,
 )
 from ..data.cache import check_batch_memory
+from ..evidence import Predictions, predictions_file, record_flags, split_intervals
 from ..files import staged_directory, write_checkpoint, write_json, write_rows
 from ..record import TrialRecord, from_known_keys
 from ..spec import ModelSpec, resolve_spec
 from ..strategies import HeadSpec
 from ..tasks import get_task, resolve_task
 from .callbacks import LoggerCallback
-from .loop import LoopConfig, check_precision, evaluate, fit, make_fabric
+from .loop import LoopConfig, check_precision, evaluate_split, fit, make_fabric
 from .memory_format import check_memory_format, choose_memory_format, torch_format
 from .recipes import Recipe, get_recipe
 from .tracking import log_record, trackers
@@ -229,6 +232,18 @@ def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> nn
     return get_task(spec.task).build(spec, backbone)
 
 
+def network_signature(config: RunConfig, backbone: Backbone, num_classes: int) -> tuple:
+    """What makes two configs train the same model: the network's parameter names and shapes, and the training
+    plan's groups (relative rate, size) and frozen units."""
+    spec = model_spec(config, backbone, num_classes)
+    task = get_task(spec.task)
+    model = task.build(spec, backbone)
+    plan = task.plan(spec, model, 1.0)
+    shapes = tuple((name, tuple(value.shape)) for name, value in model.state_dict().items())
+    groups = tuple(sorted((g["lr"], sum(p.numel() for p in g["params"])) for g in plan.param_groups))
+    return shapes, groups, len(plan.frozen)
+
+
 def recipe_of(config: RunConfig, spatial_dims: int) -> Recipe:
     """``--recipe``, or the default for the data: paper-3d for volumes, paper-2d for images."""
     return get_recipe(config.recipe or ("paper-3d" if spatial_dims == 3 else "paper-2d"))
@@ -236,11 +251,33 @@ def recipe_of(config: RunConfig, spatial_dims: int) -> Recipe:
 
 @dataclass
 class TrainedRun:
+    """A trained model: its record (``result``), history, weights and per-sample predictions of each split it
+    was scored on (val; test where read)."""
+
     config: RunConfig
     result: dict
     history: list[dict]
     state: dict[str, torch.Tensor]
     main: bool = True
+    predictions: dict[str, Predictions] = field(default_factory=dict)
+
+
+def split_predictions(prepared: Prepared, split: str, arrays: dict[str, np.ndarray]) -> Predictions:
+    """``split``'s per-sample outputs (an ``Evaluation.arrays``) with the ids and groups of its samples."""
+    data = prepared.data
+    samples = data.splits()[split]
+    items = samples.images if hasattr(samples, "images") else samples.items
+    return Predictions(data.task, sample_ids(items, data.source), groups=getattr(samples, "groups", None), **arrays)
+
+
+def score_split(model: nn.Module, prepared: Prepared, split: str, config: RunConfig, fabric=None,
+                ) -> tuple[dict[str, float], Predictions]:
+    """Scores of ``model`` on ``split`` and its per-sample predictions there."""
+    loader = prepared.loader(split, config)
+    loader = fabric.setup_dataloaders(loader) if fabric is not None else loader
+    scores, arrays = evaluate_split(model, loader, prepared.data.task, config.device, task=get_task(config.task),
+                                    fabric=fabric)
+    return scores, split_predictions(prepared, split, arrays)
 
 
 def train(config: RunConfig, prepared: Prepared | None = None, progress=None, log_dir: Path | None = None,
@@ -276,8 +313,10 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.task, loop, progress,
                  task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
-    test = (evaluate(model, fabric.setup_dataloaders(prepared.loader("test", config)), data.task, task=task,
-                     fabric=fabric) if evaluate_test else None)
+    predictions = {"val": score_split(model, prepared, "val", config, fabric)[1]}
+    test = None
+    if evaluate_test:
+        test, predictions["test"] = score_split(model, prepared, "test", config, fabric)
     model = model.to(memory_format=torch.contiguous_format)
     record = TrialRecord(
         strategy=config.strategy, backbone=config.backbone, cut=spec.cut,
@@ -286,20 +325,25 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
         data=config.data, task=data.task, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=monitor, memory_format=layout.as_dict()).to_dict()
+        recipe=recipe.name, lr=lr, monitor=monitor, memory_format=layout.as_dict(),
+        val_ci=split_intervals(predictions["val"]),
+        test_ci=split_intervals(predictions["test"]) if evaluate_test else None).to_dict()
+    flags = record_flags(record, predictions)
+    if flags:
+        record["flags"] = flags
     log_record(loggers, record)
-    return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero)
+    return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero, predictions)
 
 
-def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared, split: str) -> dict[str, float]:
-    """Scores on ``split`` of the network ``config`` builds, holding the weights of ``checkpoint`` (safetensors:
-    no code is executed): a saved trial evaluated later without retraining."""
+def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared,
+                        split: str) -> tuple[dict[str, float], Predictions]:
+    """Scores and per-sample predictions on ``split`` of the network ``config`` builds, holding the weights of
+    ``checkpoint`` (safetensors: no code is executed): a saved trial evaluated later without retraining."""
     from safetensors.torch import load_file
 
     model = build_network(config, prepared.backbone, prepared.data.num_classes)
     model.load_state_dict(load_file(str(checkpoint)))
-    return evaluate(model, prepared.loader(split, config), prepared.data.task, config.device,
-                    task=get_task(config.task))
+    return score_split(model, prepared, split, config)
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:
@@ -312,6 +356,8 @@ def save_run(run: TrainedRun, out: Path) -> Path:
         write_json(staging / "result.json", run.result)
         write_checkpoint(staging / CHECKPOINT, run.state)
         write_rows(staging / "metrics.csv", run.history)
+        for split, predictions in run.predictions.items():
+            predictions.save(staging / predictions_file(split))
     return out
 
 

@@ -1,11 +1,13 @@
 """The comparison table (shaped like the paper's Table II), drawn from a comparison directory's trial records
-only: ``table.csv`` (one row per strategy) and ``table.md`` (the same with its settings stated).
+and their kept test predictions only: ``table.csv`` (one row per strategy), ``table.md`` (the same with its
+settings stated, each strategy's paired comparison against FTL and its verdict) and ``report.json``.
 
-Scores are test AUROC/AUPRC, mean and population std over the repeats (std 0 for one repeat). Params and
-MACs are those of the trained network; latency is each model's median over rounds of timed forward passes
-(batch 1), then the median over the repeats' models. Every model of a comparison is timed side by side in one
-process, in interleaved rounds; the ratio to FTL is the median over rounds of each model's latency over that of
-the FTL model of the same seed, then the median over seeds, shown with its lowest and highest round."""
+Scores are test AUROC/AUPRC (Jaccard/Dice), mean over the repeats with its 95 % interval (see
+:mod:`truncatedtl.report.evidence`) and the population std. Params and MACs are those of the trained network;
+latency is each model's median over rounds of timed forward passes (batch 1), then the median over the
+repeats' models. Every model of a comparison is timed side by side in one process, in interleaved rounds;
+the ratio to FTL is the median over rounds of each model's latency over that of the FTL model of the same
+seed, then the median over seeds, shown with its lowest and highest round."""
 
 from __future__ import annotations
 
@@ -19,22 +21,26 @@ from pathlib import Path
 import numpy as np
 
 from ..backbones import input_side
-from ..files import write_text
-from ..record import LABELS, Trial, mean_std, shown_scores
+from ..evidence import MARGIN, Predictions, predictions_file
+from ..files import write_json, write_text
+from ..record import LABELS, Trial, shown_scores
+from .evidence import evidence_lines, flag_lines, fmt_score, headline, model_evidence, reading, versus_ftl
 
 COMPARISON_FILE = "compare.json"
+REPORT_FILE = "report.json"
 
 
 @dataclass(frozen=True)
 class Comparison:
     """What a comparison trains: ``strategies`` in table order, each at its cut point (``cuts``; the full
     network for strategies without one), ``repeats`` models each with seeds 0..repeats-1; latency measured
-    on CPU with ``threads`` threads (and on the GPU when there is one)."""
+    on CPU with ``threads`` threads (and on the GPU when there is one); verdicts against FTL at ``margin``."""
 
     strategies: tuple[str, ...]
     cuts: dict[str, int]
     repeats: int
     threads: int = 1
+    margin: float = MARGIN
 
     def trials(self) -> list[Trial]:
         return [Trial(s, self.cuts[s], seed) for s in self.strategies for seed in range(self.repeats)]
@@ -55,10 +61,17 @@ def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
     return comparison, [json.loads(p.read_text()) for p in paths]
 
 
+def read_predictions(directory: Path, records: list[dict], split: str = "test") -> dict[str, Predictions | None]:
+    """Each trial's kept ``split`` predictions (trial key → predictions, None where not kept)."""
+    paths = {r["trial"]: Path(directory) / "trials" / f"{r['trial']}.{predictions_file(split)}" for r in records}
+    return {key: Predictions.load(path) if path.is_file() else None for key, path in paths.items()}
+
+
 def columns(scores: tuple[str, str]) -> tuple[str, ...]:
     """The table's columns for the two test ``scores`` it shows (AUROC/AUPRC, or Jaccard/Dice)."""
-    return ("strategy", "cut", *(f"{s}_{stat}" for s in scores for stat in ("mean", "std")), "params", "macs",
-            "cpu_ms", "gpu_ms", *(f"{d}_ratio{part}" for d in ("cpu", "gpu") for part in ("", "_low", "_high")))
+    return ("strategy", "cut", *(f"{s}_{stat}" for s in scores for stat in ("mean", "std", "low", "high")),
+            "params", "macs", "cpu_ms", "gpu_ms",
+            *(f"{d}_ratio{part}" for d in ("cpu", "gpu") for part in ("", "_low", "_high")))
 
 
 def ftl_ratio(runs: list[dict], device: str) -> dict[str, float | None]:
@@ -73,8 +86,10 @@ def ftl_ratio(runs: list[dict], device: str) -> dict[str, float | None]:
                     strict=True))
 
 
-def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
-    """One row per strategy (:func:`columns`); ``gpu_ms`` is None where no GPU was measured."""
+def comparison_rows(comparison: Comparison, records: list[dict],
+                    evidence: dict[str, dict]) -> list[dict]:
+    """One row per strategy (:func:`columns`); ``gpu_ms`` is None where no GPU was measured, ``low``/``high``
+    where no interval is known. ``evidence``: strategy → :func:`model_evidence`."""
     unmeasured = [r["trial"] for r in records if "cost" not in r]
     if unmeasured:
         raise FileNotFoundError(f"trials {', '.join(unmeasured[:3])} have no latency measurement yet; run the same "
@@ -82,11 +97,14 @@ def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
     rows = []
     for strategy in comparison.strategies:
         runs = [r for r in records if r["strategy"] == strategy]
-        test = {s: mean_std([r["test"][s] for r in runs]) for s in shown_scores(runs[0]["task"])}
+        test = evidence[strategy]["scores"]
         gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
         rows.append({
             "strategy": strategy, "cut": runs[0]["cut"],
-            **{f"{s}_{stat}": value[stat] for s, value in test.items() for stat in ("mean", "std")},
+            **{f"{s}_{stat}": value for s in shown_scores(runs[0]["task"])
+               for stat, value in (("mean", test[s]["mean"]), ("std", test[s]["std"]),
+                                   ("low", test[s]["ci"][0] if test[s]["ci"] else None),
+                                   ("high", test[s]["ci"][1] if test[s]["ci"] else None))},
             "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
             "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
             "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
@@ -103,19 +121,53 @@ def table_csv(rows: list[dict], scores: tuple[str, str]) -> str:
     return buffer.getvalue()
 
 
-def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]) -> str:
-    """The table with a caption that states data, settings, repeats and how latency was measured."""
+def build_comparison_report(comparison: Comparison, records: list[dict],
+                            predictions: dict[str, Predictions | None]) -> dict:
+    """The content of ``report.json``: each strategy's test evidence and cost, and ``versus_ftl`` (every other
+    strategy against FTL, where FTL is compared) with the headline its verdicts make."""
+    scores = shown_scores(records[0]["task"])
+    runs = {s: [r for r in records if r["strategy"] == s] for s in comparison.strategies}
+    evidence = {s: model_evidence(rs, [predictions.get(r["trial"]) for r in rs], scores) for s, rs in runs.items()}
+    rows = comparison_rows(comparison, records, evidence)
+    against: list[dict] = []
+    if "ftl" in runs:
+        ftl = runs["ftl"]
+        for s in comparison.strategies:
+            if s == "ftl":
+                continue
+            against += versus_ftl(s, runs[s][0]["cut"], [predictions.get(r["trial"]) for r in runs[s]],
+                                  [predictions.get(r["trial"]) for r in ftl],
+                                  {m: ([r["test"][m] for r in runs[s]], [r["test"][m] for r in ftl]) for m in scores},
+                                  comparison.margin, tuple(evidence[s]["flags"]) + tuple(evidence["ftl"]["flags"]))
+    first = evidence[comparison.strategies[0]]
+    summary = (headline(against, comparison.margin, first["seeds"], first["samples"]) if against else
+               "FTL is not among the compared strategies: no verdict against it.")
+    return {"backbone": records[0]["backbone"], "data": records[0]["data"], "scores": list(scores),
+            "strategies": list(comparison.strategies), "repeats": comparison.repeats, "margin": comparison.margin,
+            "seeds": first["seeds"], "samples": first["samples"], "headline": summary,
+            "models": [{**row, "test": evidence[row["strategy"]]["scores"],
+                        **{k: evidence[row["strategy"]][k] for k in ("seeds", "samples", "groups", "flags")}}
+                       for row in rows],
+            "versus_ftl": against}
+
+
+def table_markdown(comparison: Comparison, report: dict, records: list[dict]) -> str:
+    """The table with a caption that states data, settings, repeats and how latency was measured, the headline
+    verdicts, each strategy against FTL and the flags."""
     config = records[0]["config"]
     scores = shown_scores(records[0]["task"])
     cpu = records[0]["cost"]["cpu"]
     gpu = records[0]["cost"]["gpu"]
     samples = "all samples" if config["limit"] is None else f"at most {config['limit']} samples per split"
     seeds = ", ".join(map(str, range(comparison.repeats)))
+    intervals = sorted({report["models"][0]["test"][m]["interval"] for m in scores})
     settings = (f"{comparison.repeats} repeat(s) per strategy (training seeds {seeds}, split seed "
-                f"{config['split_seed']}); test split; mean ± population std over the repeats. Image "
+                f"{config['split_seed']}); test split, n = {report['seeds']} seed(s), N = {report['samples']} test "
+                f"samples; mean over the repeats with its 95 % interval ({'; '.join(intervals)}). Image "
                 f"{input_side(config['backbone'], config['image_size'])}, weights {config['weights']}, {samples}, at most {config['max_epochs']} "
-                f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
-                f"({records[0]['recipe']}), trained on {config['device']}.")
+                f"epochs, batch {config['batch_size']}, LR {records[0].get('lr', config['lr']):g}"
+                + (f" ({records[0]['recipe']})" if "recipe" in records[0] else "")  # older records lack both
+                + f", trained on {config['device']}.")
     rounds = cpu.get("rounds", 1)
     latency = (f"Latency per image (batch {cpu['batch_size']}): every model timed side by side in one process, "
                f"{rounds} interleaved rounds of {cpu['repeats'] // rounds} forward pass(es) after warm-up; median "
@@ -123,22 +175,27 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
                f"same seed, median over rounds and seeds [lowest, highest round]. CPU with {cpu['threads']} "
                f"thread(s); " + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column "
                                  "empty)."))
-    lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", settings, "", latency, "",
-             f"| strategy | cut | test {LABELS[scores[0]]} | test {LABELS[scores[1]]} | params (M) | MACs (G) | CPU ms | "
-             "CPU × FTL | GPU ms | GPU × FTL | epochs | train s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+    lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", f"**{report['headline']}**",
+             "", settings, "", latency, "",
+             f"| strategy | cut | test {LABELS[scores[0]]} [95 % CI] | test {LABELS[scores[1]]} [95 % CI] | params (M) | "
+             "MACs (G) | CPU ms | CPU × FTL | GPU ms | GPU × FTL | epochs | train s | flags |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report["models"]:
         gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
         runs = [x for x in records if x["strategy"] == r["strategy"]]
-        lines.append(f"| {r['strategy']} | {r['cut']} | "
-                     + " | ".join(f"{r[s + '_mean']:.4f} ± {r[s + '_std']:.4f}" for s in scores)
+        flags = ", ".join(f.replace("_", " ") for f in r["flags"]) or "–"
+        lines.append(f"| {r['strategy']} | {r['cut']} | " + " | ".join(fmt_score(r["test"][s]) for s in scores)
                      + f" | {r['params'] / 1e6:.2f} | "
                      f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {_ratio_cell(r, 'cpu')} | {gpu_ms} | "
                      f"{_ratio_cell(r, 'gpu')} | "
-                     f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} |")
+                     f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} | {flags} |")
     lines += ["", ("cut: units kept above the stem (the full network for ftl and linear); epochs: mean epochs "
-                   "trained per repeat; train s: training time of all repeats together.")]
-    return "\n".join(lines) + "\n"
+                   "trained per repeat; train s: training time of all repeats together."), ""]
+    if report["versus_ftl"]:
+        lines += [f"## Against FTL (margin δ = {report['margin']:g})", "", *evidence_lines(report["versus_ftl"]), "",
+                  reading(report["versus_ftl"]), ""]
+    lines += flag_lines([(r["strategy"], r["flags"]) for r in report["models"]])
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def _ratio_cell(row: dict, device: str) -> str:
@@ -148,14 +205,16 @@ def _ratio_cell(row: dict, device: str) -> str:
 
 
 def write_comparison_tables(directory: Path, show: Callable[[str], None] | None = None) -> str:
-    """Write ``table.csv`` and ``table.md`` into ``directory`` from its records; returns the Markdown, which
-    ``show`` gets first, so a full disk loses no score."""
+    """Write ``table.csv``, ``table.md`` and ``report.json`` into ``directory`` from its records and kept
+    predictions; returns the Markdown, which ``show`` gets first, so a full disk loses no score."""
     directory = Path(directory)
     comparison, records = read_comparison(directory)
-    rows = comparison_rows(comparison, records)
-    markdown = table_markdown(comparison, rows, records)
+    report = build_comparison_report(comparison, records, read_predictions(directory, records))
+    markdown = table_markdown(comparison, report, records)
     if show is not None:
         show(markdown)
-    write_text(directory / "table.csv", table_csv(rows, shown_scores(records[0]["task"])))
+    write_text(directory / "table.csv", table_csv([{k: m[k] for k in columns(tuple(report["scores"]))}
+                                                   for m in report["models"]], shown_scores(records[0]["task"])))
     write_text(directory / "table.md", markdown)
+    write_json(directory / REPORT_FILE, report)
     return markdown

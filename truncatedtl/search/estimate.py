@@ -11,7 +11,9 @@ Features are the pooled (spatially averaged) outputs of every candidate cut poin
 - ``probe``: the same probe on the features of the *finetuned* FTL model (seed 0; every search trains FTL
   anyway), the paper's Fig. 4 observation — one training before the final one.
 
-The chosen cut has the highest score (a tie goes to the smaller, cheaper cut). The scores are kept in
+The chosen cut has the highest score. Scores within rounding of the highest (an estimator at its ceiling: H-score
+is 1.0 ± 1e-13 wherever the feature width reaches the number of training samples) are a declared tie, kept in
+``records/ceiling.json`` and stated in the report; the smallest (cheapest) of the tied cuts is taken. The scores are kept in
 ``records/estimates.json`` so that a resumed search does not recompute them and the report is drawn from it."""
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from ..analysis.estimators import hscore, logme, one_hot, ridge_probe
 from ..engine import scores
 from ..engine.metrics import probabilities
 from ..engine.run import build_network
+from ..evidence import ceiling_tie
 from .session import FTL, Choice, SearchSettings, Session
 
 RECORD = "estimates"
+CEILING = "ceiling"
 STATISTICS = {
     "logme": "LogME (evidence per sample of a Bayesian linear model) of the pretrained features of the training "
              "images",
@@ -81,6 +85,15 @@ def estimate_scores(session: Session, method: str) -> dict[int, float]:
     return {k: _probe_auprc(train[k], targets, val[k], data.splits()["val"].labels, data.task) for k in cuts}
 
 
+def ceiling_statement(method: str, tied: list[int], score: float) -> str:
+    """The tie declared when the estimator cannot tell several cuts apart."""
+    why = (" (H-score reaches its ceiling of 1 wherever the feature width reaches the number of training samples)"
+           if method == "hscore" else "")
+    return (f"ceiling: {method} scores cuts {', '.join(map(str, tied))} the same ({score:.4f} within rounding){why}; "
+            f"the estimator cannot choose among them, so the smallest, cut {tied[0]}, is taken as a declared tie, not "
+            f"as a finding")
+
+
 def estimator(method: str) -> Callable[[Session, SearchSettings], Choice]:
     """The search method that scores cut points by ``method`` (a key of ``STATISTICS``)."""
 
@@ -92,10 +105,15 @@ def estimator(method: str) -> Callable[[Session, SearchSettings], Choice]:
                                        "scores_by_cut": [{"cut": k, "score": v} for k, v in by_cut.items()]})
         else:
             by_cut = {row["cut"]: row["score"] for row in saved["scores_by_cut"]}
-        cut = max(by_cut, key=lambda k: (by_cut[k], -k))
+        tied = ceiling_tie(by_cut)
+        cut = tied[0]
         session.score([cut], f"train at the best {method} cut")
-        return Choice(cut, f"highest {STATISTICS[method]} among cut points {min(by_cut)}..{max(by_cut)}: "
-                           f"{by_cut[cut]:.4f}", by_cut)
+        reason = f"highest {STATISTICS[method]} among cut points {min(by_cut)}..{max(by_cut)}: {by_cut[cut]:.4f}"
+        if len(tied) > 1:
+            session.store.put(CEILING, {"method": method, "tied_cuts": tied, "score": by_cut[cut],
+                                        "statement": ceiling_statement(method, tied, by_cut[cut])})
+            reason = ceiling_statement(method, tied, by_cut[cut])
+        return Choice(cut, reason, by_cut)
 
     search.__name__ = method.replace("-", "_")
     return search

@@ -14,13 +14,14 @@ from ..backbones import load_backbone
 from ..data import fingerprint
 from ..engine import RunConfig, check_config, prepare
 from ..engine.run import evaluate_checkpoint, trials_cost
+from ..evidence import check_margin
 from ..record import LABELS, shown_scores
 from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
 from .estimate import ESTIMATORS
 from .executors import check_executor, resolve_device, run_trials
 from .exhaustive import exhaustive
-from .session import FTL, Choice, SearchSettings, Session
+from .session import FTL, SELECT_RULES, Choice, SearchSettings, Session
 from .store import STORE_CONFIG, Trial, TrialStore, check_identity, trial_config
 from .svcca_guided import RULES, svcca_guided
 from .two_stage import two_stage
@@ -49,6 +50,9 @@ def check_settings(settings: SearchSettings) -> None:
         raise ValueError(f"--radius must be 0 or more, got {settings.radius}")
     if not 0 < settings.overlap_threshold <= 1:
         raise ValueError(f"--overlap-threshold must lie in (0, 1], got {settings.overlap_threshold}")
+    if settings.select not in SELECT_RULES:
+        raise ValueError(f"unknown --select {settings.select!r}; choose one of {', '.join(SELECT_RULES)}")
+    check_margin(settings.margin)
     if settings.svcca_rule not in RULES:
         raise ValueError(f"unknown --svcca-rule {settings.svcca_rule!r}; choose one of {', '.join(RULES)}")
     check_executor(settings.executor, settings.workers)
@@ -102,14 +106,17 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     session = Session(base, settings, store, prepared, run)
     choice = METHODS[settings.method](session, settings)
     chosen, ftl = session.trials(choice.cut), session.ftl_trials()
-    records = session.run(ftl + chosen)
-    score_test(store, base, prepared, ftl + chosen, progress)
+    both = list(dict.fromkeys(ftl + chosen))  # the chosen cut may build FTL's very network (no truncation)
+    records = {r["trial"]: r for r in session.run(both)}
+    score_test(store, base, prepared, both, progress)
     cost = store.fetch(COST_RECORD)
     if cost is None or "ratio" not in cost["chosen"]["cpu"]:
-        store.put(COST_RECORD, measure_cost(out, {"chosen": records[len(ftl)], FTL: records[0]}))
+        store.put(COST_RECORD, measure_cost(out, {"chosen": records[chosen[0].key], FTL: records[ftl[0].key]}))
     store.put(SEARCH_RECORD, {
         "method": settings.method, "strategy": settings.strategy, "settings": asdict(settings),
-        "base": asdict(base), "chosen_cut": choice.cut, "reason": choice.reason,
+        "base": asdict(base), "chosen_cut": choice.cut, "reason": choice.reason, "best_cut": choice.best_cut,
+        "select": settings.select if settings.method in TRAINING_METHODS else None,
+        "no_truncation": sorted(k for k in session.checked_cuts() if session.no_truncation(k)),
         "scores_by_cut": [{"cut": k, "score": v} for k, v in sorted(choice.scores_by_cut.items())],
         "stages": [asdict(s) for s in session.stages],
         "chosen_trials": [t.key for t in chosen], "ftl_trials": [t.key for t in ftl]})
@@ -125,8 +132,9 @@ def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]
     missing = [t for t in trials if t.key not in saved]
     for trial in missing:
         record = store.get(trial)
-        saved[trial.key] = evaluate_checkpoint(trial_config(base, trial), store.root / record["checkpoint"],
-                                               prepared, "test")
+        saved[trial.key], predictions = evaluate_checkpoint(trial_config(base, trial),
+                                                            store.root / record["checkpoint"], prepared, "test")
+        predictions.save(store.predictions_path(trial, "test"))
         if progress is not None:
             scores = saved[trial.key]
             progress(f"{trial.key}: test " + "  ".join(f"{LABELS[m]} {scores[m]:.4f}"

@@ -13,22 +13,30 @@ from dataclasses import dataclass, field
 
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
+from ..evidence import MARGIN, standard_error
 from ..record import LABELS, mean_std, selected_score
 from ..strategies import get_strategy
 from .store import Trial, TrialStore
 
 FTL = "ftl"
+# How a search that trains cut points picks among them (``--select``): the best mean validation score, or the
+# smallest cut whose mean lies within one standard error of the best (the default, chosen by
+# docs/results/search_cost.md).
+SELECT_RULES = ("best", "smallest-within-noise")
+SELECT_DEFAULT = "smallest-within-noise"
 
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """How to search: the method, the strategy whose cut is searched, repeats (seeds 0..repeats-1), the
-    two-stage radius, the SVCCA overlap threshold and rule, whether every trial also scores the test split,
+    """How to search: the method, the strategy whose cut is searched, repeats (seeds 0..repeats-1), the rule that
+    picks among trained cuts (``select``), the margin of the verdicts against FTL, the two-stage radius, the SVCCA overlap threshold and rule, whether every trial also scores the test split,
     and where trials run."""
 
     method: str
     strategy: str = "ttl"
     repeats: int = 3
+    select: str = SELECT_DEFAULT
+    margin: float = MARGIN
     radius: int = 2
     overlap_threshold: float = 0.5
     svcca_rule: str = "first-overlap"
@@ -44,11 +52,20 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class CutScore:
-    """Validation AUPRC of one cut point over the repeats: mean and (population) standard deviation."""
+    """Validation score of one cut point over the repeats: mean, (population) standard deviation, and the
+    standard error of the mean (over repeats; by bootstrap over validation samples for one repeat; None where
+    neither is known)."""
 
     cut: int
     mean: float
     std: float
+    se: float | None = None
+
+    def __str__(self) -> str:
+        """``0.9713 ± 0.0120`` over repeats; with one repeat its standard error, never ``± 0.0000``."""
+        if self.std > 0:
+            return f"{self.mean:.4f} ± {self.std:.4f}"
+        return f"{self.mean:.4f} (one seed" + (f", SE {self.se:.4f})" if self.se is not None else ")")
 
 
 @dataclass(frozen=True)
@@ -67,11 +84,28 @@ class Choice:
     cut: int
     reason: str
     scores_by_cut: dict[int, float] = field(default_factory=dict)
+    best_cut: int | None = None
 
 
 def best(scores: list[CutScore]) -> CutScore:
     """Highest mean validation AUPRC; a tie goes to the smaller (cheaper) cut."""
     return max(scores, key=lambda s: (s.mean, -s.cut))
+
+
+def select(scores: list[CutScore], rule: str) -> tuple[CutScore, str]:
+    """The cut ``rule`` picks among ``scores`` and the sentence that says how: ``best`` (highest mean) or
+    ``smallest-within-noise`` (the smallest cut whose mean lies within one standard error of the best's mean;
+    the best where its standard error is unknown)."""
+    top = best(scores)
+    if rule == "best":
+        return top, f"rule best: the highest mean, cut {top.cut}"
+    if top.se is None:
+        return top, f"rule smallest-within-noise, but the standard error of cut {top.cut} is unknown: the best"
+    floor = top.mean - top.se
+    chosen = min((s for s in scores if s.mean >= floor), key=lambda s: s.cut)
+    return chosen, (f"rule smallest-within-noise: the smallest cut within one standard error ({top.se:.4f}) of the "
+                    f"best-scoring cut {top.cut} ({top.mean:.4f}), i.e. at least {floor:.4f}: cut {chosen.cut} "
+                    f"({chosen.mean:.4f})")
 
 
 @dataclass
@@ -84,6 +118,7 @@ class Session:
     prepared: Prepared
     run: Callable[[list[Trial]], list[dict]]
     stages: list[Stage] = field(default_factory=list)
+    _same_as_ftl: dict[int, bool] = field(default_factory=dict, repr=False)
 
     @property
     def backbone(self) -> Backbone:
@@ -98,7 +133,29 @@ class Session:
         return [Trial(FTL, self.backbone.last_cut, seed) for seed in self.settings.seeds]
 
     def trials(self, cut: int) -> list[Trial]:
+        """The repeats of the searched strategy at ``cut``; FTL's where that cut builds FTL's network."""
+        if self.no_truncation(cut):
+            return self.ftl_trials()
         return [Trial(self.settings.strategy, cut, seed) for seed in self.settings.seeds]
+
+    def checked_cuts(self) -> list[int]:
+        """The cuts whose network was compared with FTL's (see :meth:`no_truncation`)."""
+        return sorted(self._same_as_ftl)
+
+    def no_truncation(self, cut: int) -> bool:
+        """Whether the searched strategy at ``cut`` builds and trains the very network FTL does (a U-Net cut at
+        its last encoder stage): then it is not trained twice. Only the last cut can be."""
+        if cut != self.backbone.last_cut:
+            return False
+        if cut not in self._same_as_ftl:
+            from dataclasses import replace
+
+            from ..engine.run import network_signature
+
+            mine = replace(self.base, strategy=self.settings.strategy, cut=cut)
+            ftl = replace(self.base, strategy=FTL, cut=None)  # both heads get the same width: two classes serve
+            self._same_as_ftl[cut] = network_signature(mine, self.backbone, 2) == network_signature(ftl, self.backbone, 2)
+        return self._same_as_ftl[cut]
 
     def ftl(self) -> list[dict]:
         """Train (or find) FTL at every repeat; its records, seed 0 first."""
@@ -113,7 +170,13 @@ class Session:
         """Train the strategy at ``cuts`` (with FTL, if not yet trained, in the same batch so that parallel
         executors overlap them) and score each cut by its validation score (AUPRC; Dice for segmentation)."""
         self.stages.append(Stage(stage, list(cuts)))
-        trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut)]
+        trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut) if t not in self.ftl_trials()]
         records = {r["trial"]: r for r in self.run(trials)}
+        return [self._cut_score(cut, [records[t.key] for t in self.trials(cut)]) for cut in cuts]
+
+    def _cut_score(self, cut: int, records: list[dict]) -> CutScore:
         score = selected_score(self.base.task)
-        return [CutScore(cut, **mean_std([records[t.key]["val"][score] for t in self.trials(cut)])) for cut in cuts]
+        values = [r["val"][score] for r in records]
+        predictions = [self.store.predictions(r["trial"], "val") for r in records[:1]] if len(values) == 1 else None
+        se = standard_error([p for p in predictions or [] if p is not None], values, score)
+        return CutScore(cut, **mean_std(values), se=se)

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..engine import RunConfig, TrainedRun
+from ..evidence import Predictions, predictions_file
 from ..files import write_checkpoint, write_json
 from ..record import Trial, TrialRecord
 
@@ -52,10 +53,23 @@ class TrialStore:
         path = self.path(trial)
         return json.loads(path.read_text()) if path.is_file() else None
 
+    def predictions_path(self, trial: Trial | str, split: str) -> Path:
+        """Where a trial's ``split`` predictions are kept: beside its JSON."""
+        key = trial if isinstance(trial, str) else trial.key
+        return self.trials_dir / f"{key}.{predictions_file(split)}"
+
+    def predictions(self, trial: Trial | str, split: str) -> Predictions | None:
+        """A trial's kept ``split`` predictions, or None where it has none (older records, test not read)."""
+        path = self.predictions_path(trial, split)
+        return Predictions.load(path) if path.is_file() else None
+
     def save(self, trial: Trial, run: TrainedRun) -> dict:
-        """Persist a finished trial: checkpoint first, then its JSON (the JSON marks it finished)."""
+        """Persist a finished trial: checkpoint and predictions first, then its JSON (the JSON marks it
+        finished)."""
         checkpoint = self.checkpoints_dir / f"{trial.key}.safetensors"
         write_checkpoint(checkpoint, run.state)
+        for split, predictions in run.predictions.items():
+            predictions.save(self.predictions_path(trial, split))
         record = TrialRecord(**run.result, trial=trial.key, config=asdict(run.config), history=run.history,
                              checkpoint=str(checkpoint.relative_to(self.root))).to_dict()
         write_json(self.path(trial), record)

@@ -109,7 +109,7 @@ def svcca_guided(session: Session, settings: SearchSettings) -> Choice:
         winner = best(stage1)
         cut = winner.cut
         reason = (f"SVCCA rule {rule} gives no cut: {why}; fallback: best block boundary of a stage-1 pass, cut "
-                  f"{cut} (val AUPRC {winner.mean:.4f} ± {winner.std:.4f})")
+                  f"{cut} ({session.score_label} {winner})")
     else:
         cut = found
         reason = f"{wording} the SVCCA coefficients of pretrained vs finetuned features overlap those of random " \

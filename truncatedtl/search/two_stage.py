@@ -1,11 +1,11 @@
 """Two-stage search (paper §III-B): stage 1 tries every block boundary; stage 2 tries the other cut points
-within ``radius`` of the best boundary that lie in its block or the next; the best of both stages by mean
-validation AUPRC wins."""
+within ``radius`` of the best boundary that lie in its block or the next; among both stages the ``--select``
+rule picks (the best mean validation AUPRC, or the smallest cut within one standard error of it)."""
 
 from __future__ import annotations
 
 from ..backbones import Backbone
-from .session import Choice, SearchSettings, Session, best
+from .session import Choice, SearchSettings, Session, best, select
 
 
 def neighbours(backbone: Backbone, boundary: int, radius: int, allowed: list[int] | None = None) -> list[int]:
@@ -29,10 +29,13 @@ def two_stage(session: Session, settings: SearchSettings) -> Choice:
     near = neighbours(session.backbone, coarse.cut, settings.radius, session.cuts)
     stage2 = session.score(near, f"stage 2: within {settings.radius} of cut {coarse.cut}") if near else []
     winner = best(stage1 + stage2)
+    chosen, how = select(stage1 + stage2, settings.select)
     scores = {s.cut: s.mean for s in stage1 + stage2}
-    reason = (f"best block boundary: cut {coarse.cut} ({session.score_label} {coarse.mean:.4f} ± {coarse.std:.4f}) among "
+    reason = (f"best block boundary: cut {coarse.cut} ({session.score_label} {coarse}) among "
               f"{', '.join(map(str, boundaries))}; ")
     if not near:
-        return Choice(winner.cut, reason + "no cut point lies within the radius for stage 2", scores)
-    return Choice(winner.cut, reason + f"stage 2 tried {', '.join(map(str, near))}; best overall: cut "
-                                       f"{winner.cut} ({session.score_label} {winner.mean:.4f} ± {winner.std:.4f})", scores)
+        reason += "no cut point lies within the radius for stage 2"
+    else:
+        reason += (f"stage 2 tried {', '.join(map(str, near))}; best overall: cut {winner.cut} ({session.score_label} "
+                   f"{winner})")
+    return Choice(chosen.cut, f"{reason}; {how}", scores, winner.cut)

@@ -23,15 +23,15 @@ def scored_classes(out_channels: int) -> list[int]:
     return [1] if out_channels == 1 else list(range(out_channels))
 
 
-def overlap_counts(pred: torch.Tensor, target: torch.Tensor, classes: list[int]) -> torch.Tensor:
-    """(3, K) float64 counts for K ``classes``: intersection, predicted area, true area.
-    ``pred``, ``target``: integer class maps of the same shape."""
-    pred, target = pred.reshape(-1), target.reshape(-1).long()
+def image_overlap_counts(pred: torch.Tensor, target: torch.Tensor, classes: list[int]) -> torch.Tensor:
+    """(N, 3, K) float64 counts per image: intersection, predicted area, true area of K ``classes``.
+    ``pred``, ``target``: integer class maps (N, ...) of the same shape."""
+    pred, target = pred.reshape(len(pred), -1), target.reshape(len(target), -1).long()
     rows = []
     for c in classes:
         p, t = pred == c, target == c
-        rows.append(torch.stack([(p & t).sum(), p.sum(), t.sum()]))
-    return torch.stack(rows, 1).double().cpu()
+        rows.append(torch.stack([(p & t).sum(1), p.sum(1), t.sum(1)], 1))
+    return torch.stack(rows, 2).double().cpu()
 
 
 def dice_jaccard(counts: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -50,10 +50,17 @@ class DiceJaccard:
     def __init__(self, out_channels: int) -> None:
         self.classes = scored_classes(out_channels)
         self.counts = torch.zeros(3, len(self.classes), dtype=torch.float64)
+        self.per_image: list[torch.Tensor] = []
 
     def update(self, logits: torch.Tensor, target: torch.Tensor) -> None:
         """``logits`` (N, C, H, W), ``target`` (N, H, W) class indices."""
-        self.counts += overlap_counts(predicted_labels(logits.detach()), target, self.classes)
+        per_image = image_overlap_counts(predicted_labels(logits.detach()), target, self.classes)
+        self.per_image.append(per_image)
+        self.counts += per_image.sum(0)
+
+    def per_image_counts(self) -> np.ndarray:
+        """(N, 3, K) the counts of every image seen, in order (the summed ones are their total)."""
+        return torch.cat(self.per_image).numpy() if self.per_image else np.zeros((0, 3, len(self.classes)))
 
     def compute(self) -> dict[str, float | dict[str, float]]:
         """``dice``, ``jaccard`` (means over scored classes) and ``dice_per_class``, ``jaccard_per_class``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
@@ -31,6 +32,11 @@ class Evaluation:
         raise NotImplementedError
 
     def compute(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-sample outputs kept beside a record (the fields of :class:`~truncatedtl.evidence.Predictions`
+        but ids, groups and kind): classification ``labels`` and ``scores``, segmentation ``counts``."""
         raise NotImplementedError
 
 

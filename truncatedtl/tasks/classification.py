@@ -3,6 +3,7 @@ per-label BCE), AUROC and AUPRC macro-averaged over classes."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -34,6 +35,9 @@ class ClassificationEvaluation(Evaluation):
     def compute(self) -> dict[str, float]:
         return {**scores(torch.cat(self.probs), torch.cat(self.labels), self.kind),
                 "loss": self.loss_sum / max(self.count, 1)}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"labels": torch.cat(self.labels).numpy(), "scores": torch.cat(self.probs).numpy()}
 
 
 class Classification(Task):

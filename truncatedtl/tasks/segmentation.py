@@ -4,6 +4,7 @@ mean; selection on validation Dice."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -47,6 +48,9 @@ class SegmentationEvaluation(Evaluation):
                      for c, value in computed[f"{score}_per_class"].items()}
         return {"dice": computed["dice"], "jaccard": computed["jaccard"], **per_class,
                 "loss": self.loss_sum / max(self.count, 1)}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"counts": self.scores.per_image_counts()}
 
 
 class Segmentation(Task):
