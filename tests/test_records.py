@@ -15,7 +15,7 @@ RECORDS = sorted((Path(__file__).parent / "records").glob("tiny_*.json"))
 
 
 def _retrain(record: dict, **changes) -> dict:
-    return train(replace(RunConfig.from_dict(record["config"]), **changes)).result
+    return train(replace(RunConfig.from_dict(record["config"]), **changes)).result.to_dict()
 
 
 @pytest.mark.parametrize("path", RECORDS, ids=[p.stem for p in RECORDS])

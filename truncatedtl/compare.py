@@ -4,7 +4,7 @@ then each trained model's cost measured into its own trial record, so the table 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -12,8 +12,9 @@ import torch
 from .backbones import Backbone
 from .data import fingerprint
 from .engine import RunConfig, prepare
-from .engine.run import trial_cost
+from .engine.run import check_model, trial_cost
 from .files import write_json
+from .record import TrialRecord
 from .report.comparison import COMPARISON_FILE, Comparison
 from .search import TrialStore, run_trials
 from .search.store import STORE_CONFIG
@@ -61,13 +62,16 @@ def comparison_identity(base: RunConfig) -> dict:
 
 
 def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bool = False,
-                   progress: Callable[[str], None] | None = None) -> list[dict]:
+                   progress: Callable[[str], None] | None = None) -> list[TrialRecord]:
     """Train every trial of ``comparison`` not yet in ``out`` and measure each model's cost; returns the
-    trial records in table order. Data, weights and the directory are checked before anything is written
-    (strategies and cuts were checked by :func:`plan_comparison`); killed at any moment, the same call
+    trial records in table order. Options, models, data, weights and the directory are checked before anything
+    is written (strategies and cuts were checked by :func:`plan_comparison`); killed at any moment, the same call
     resumes."""
     out = Path(out)
     trials = comparison.trials()
+    base.validate()
+    for strategy, cut in comparison.cuts.items():
+        check_model(replace(base, strategy=strategy, cut=cut))
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
         raise FileExistsError(f"--out {out} exists and is not a comparison directory; choose another --out")
     prepared = prepare(base, out / "cache")
@@ -79,12 +83,12 @@ def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bo
         if _needs_cost(record, comparison.threads):
             if progress is not None:
                 progress(f"measuring latency of {trial.key}")
-            record["cost"] = trial_cost(record, out, prepared.backbone, comparison.threads)
-            write_json(store.path(trial), record)
+            store.update(trial, replace(record, cost=trial_cost(record, out, prepared.backbone,
+                                                                comparison.threads)))
     return [store.get(t) for t in trials]
 
 
-def _needs_cost(record: dict, threads: int) -> bool:
-    cost = record.get("cost")
+def _needs_cost(record: TrialRecord, threads: int) -> bool:
+    cost = record.cost
     return (cost is None or cost["cpu"]["threads"] != threads
             or (cost["gpu"] is None and torch.cuda.is_available()))

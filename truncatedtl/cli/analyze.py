@@ -18,8 +18,9 @@ from ..analysis.transferability import transferability
 from ..backbones import BackboneError, load_backbone
 from ..data import load_data
 from ..engine import Prepared, load_run
-from ..engine.run import build_network
+from ..engine.run import model_spec
 from ..report.plots import draw
+from ..tasks import build_network
 from ._common import ConfigOption
 
 RECORD = "svcca.json"
@@ -82,9 +83,10 @@ def analyze(
     random features of the same shapes; writes svcca.json and the plots (per cut, per block, block to block)."""
     _check_options(samples, positions, keep, split, out, search)
     try:
-        finetuned, run_config, result = load_run(run)
+        loaded = load_run(run)
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--run: {err}") from err
+    finetuned, run_config = loaded.model, loaded.config
     try:
         backbone = load_backbone(run_config.backbone, reference)
     except BackboneError as err:
@@ -92,7 +94,7 @@ def analyze(
     data = data or run_config.data
     prepared = Prepared(load_data(data, seed=run_config.split_seed, limit=samples), backbone)
     config = replace(run_config, strategy="ftl", cut=None, batch_size=batch_size)
-    pretrained = build_network(config, backbone, len(result["classes"]))
+    pretrained = build_network(model_spec(config, backbone, len(loaded.result.classes)), backbone)
     with batch_progress(f"SVCCA {run_config.backbone}") as progress:
         analysis = transferability(pretrained, finetuned, prepared.loader(split, config), backbone,
                                    positions=positions, seed=seed, keep=keep, device=device, progress=progress)

@@ -8,9 +8,8 @@ import typer
 
 from ..analysis.complexity import count_macs, count_params
 from ..backbones import load_backbone
-from ..spec import resolve_spec
-from ..strategies import HeadSpec
-from ..tasks import get_task, task_of
+from ..spec import HeadSpec
+from ..tasks import build_network, resolve_spec
 
 
 def cutpoint_rows(model: str, num_classes: int, image_size: int) -> list[dict]:
@@ -20,8 +19,8 @@ def cutpoint_rows(model: str, num_classes: int, image_size: int) -> list[dict]:
     shape = backbone.input_shape(image_size)
     rows = []
     for point in backbone.cut_points:
-        spec = resolve_spec(backbone, "ttl", point.index, HeadSpec(num_classes, image_size), task_of(model))
-        net = get_task(spec.task).build(spec, backbone)
+        spec = resolve_spec(backbone, "ttl", point.index, HeadSpec(num_classes, image_size))
+        net = build_network(spec, backbone)
         rows.append({"index": point.index, "name": point.name, "block": point.block, "block_end": point.block_end,
                      "channels": point.channels, "stride": point.stride, "params": count_params(net),
                      "macs": count_macs(net, shape)})

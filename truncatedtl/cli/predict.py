@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ..deploy import predict_masks, predict_run
+from ..deploy import predict_files, predict_run
 from ..engine import run_task
+from ..tasks import get_task
 from ._common import ConfigOption
 
 
@@ -35,12 +36,13 @@ def predict(
     from rich.console import Console
     from rich.progress import Progress
 
-    if run_task(run_dir) == "segmentation":
+    task = get_task(run_task(run_dir))
+    if task.prediction_files:
         if onnx or out is None:
-            raise ValueError("a segmentation run predicts with PyTorch into a folder of masks: give --out DIR "
+            raise ValueError(f"a {task.name} run predicts with PyTorch into a folder of files: give --out DIR "
                              "(and no --onnx)")
-        written = predict_masks(run_dir, inputs, out, probabilities)
-        typer.echo(f"wrote {len(written)} mask(s) to {out}")
+        written = predict_files(run_dir, inputs, out, probabilities)
+        typer.echo(f"wrote {len(written)} file(s) to {out}")
         return
 
     with Progress(console=Console(stderr=True), transient=True) as bar:

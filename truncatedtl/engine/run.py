@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -17,23 +17,24 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ..analysis.complexity import count_macs, count_params, profile
-from ..backbones import Backbone, load_backbone
+from ..backbones import Backbone, available, load_backbone
 from ..data import (
     DataError,
     DataSplits,
     check_data_options,
 )
 from ..files import staged_directory, write_checkpoint, write_json, write_rows
-from ..record import TrialRecord, from_known_keys
-from ..spec import ModelSpec, resolve_spec
-from ..strategies import HeadSpec
-from ..tasks import get_task, task_of
+from ..record import TrialRecord, from_known_keys, read_record
+from ..spec import HeadSpec, ModelSpec
+from ..tasks import build_network, get_task
 from .callbacks import LoggerCallback
 from .loop import LoopConfig, check_precision, evaluate, fit, make_fabric
-from .recipes import Recipe, get_recipe
+from .recipes import Recipe, get_recipe, resolve_monitor
 from .tracking import log_record, trackers
 
 CHECKPOINT = "model.safetensors"
+# The key of ``config.json`` that holds the run's resolved model spec beside its options.
+SPEC_KEY = "spec"
 # Trackers' files (TensorBoard events) inside a run directory, written while it trains.
 LOGS = "logs"
 
@@ -85,12 +86,6 @@ class RunConfig:
     logger: str = "csv"
     augment: bool = True
     mask_values: str | None = None
-
-    @classmethod
-    def from_options(cls, options: dict) -> RunConfig:
-        """The run a command's options describe: every option named like a field (the others are the
-        command's own)."""
-        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name in options})
 
     def validate(self) -> None:
         """Refuse, before any work, an option no run can use (the message names it)."""
@@ -172,12 +167,19 @@ class Prepared:
 
 
 def check_config(config: RunConfig) -> None:
-    """Fail early, before data or weights are read: an option no run can use, an unknown backbone or strategy,
-    a cut point out of range, an input smaller than the network's total stride."""
+    """Fail early, before data or weights are read: an option no run can use (:meth:`RunConfig.validate`, run
+    once here), and what :func:`check_model` refuses."""
     config.validate()
-    if task_of(config.backbone) != config.task:
-        raise ValueError(f"--task {config.task} does not fit backbone {config.backbone}: segmentation takes the U-Net "
-                         f"backbones (unet_<encoder>), classification the others")
+    check_model(config)
+
+
+def check_model(config: RunConfig) -> None:
+    """An unknown backbone or strategy, a task the backbone does not serve, a cut point out of range, an input
+    smaller than the network's total stride."""
+    task = get_task(config.task)
+    if not task.fits(config.backbone):
+        raise ValueError(f"--task {config.task} does not fit backbone {config.backbone}; backbones for {config.task}: "
+                         f"{', '.join(available(task=task.backbones_of or task.name))}")
     backbone = load_backbone(config.backbone, "none")
     spec = model_spec(config, backbone, 2)
     stride = backbone.cut_points[spec.cut].stride
@@ -191,8 +193,6 @@ def check_compatible(data: DataSplits, backbone: Backbone) -> None:
     """Images go to 2D backbones and volumes to 3D ones; say which fit otherwise."""
     if data.spatial_dims == backbone.spatial_dims:
         return
-    from ..backbones import available
-
     kind = {2: "images (2D)", 3: "volumes (3D)"}
     fitting = ", ".join(available(spatial_dims=data.spatial_dims)) or "none registered"
     inflate = " (or a 2D backbone with --inflate)" if data.spatial_dims == 3 else ""
@@ -202,8 +202,8 @@ def check_compatible(data: DataSplits, backbone: Backbone) -> None:
 
 def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
     """Load and check the data (split with ``split_seed``) and the backbone with its weights; disk caches go to
-    ``cache_dir`` (kept, so later runs reuse them) or a temporary folder."""
-    config.validate()
+    ``cache_dir`` (kept, so later runs reuse them) or a temporary folder. ``config`` is checked already
+    (:func:`check_config`)."""
     data = get_task(config.task).load_data(config)
     backbone = load_backbone(config.backbone, config.weights)
     check_compatible(data, backbone)
@@ -213,12 +213,14 @@ def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
 def model_spec(config: RunConfig, backbone: Backbone, num_classes: int) -> ModelSpec:
     """The model ``config`` trains on ``backbone`` with ``num_classes`` outputs, its cut resolved."""
     head = HeadSpec(num_classes, config.image_size, config.pool, config.hidden)
-    return resolve_spec(backbone, config.strategy, config.cut, head, config.task)
+    return get_task(config.task).spec(backbone, config.strategy, config.cut, head)
 
 
-def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> nn.Module:
-    spec = model_spec(config, backbone, num_classes)
-    return get_task(spec.task).build(spec, backbone)
+def spec_of(config: RunConfig, record: TrialRecord) -> ModelSpec:
+    """The spec of the model a record describes, read from it (its cut is the resolved one): for trial records
+    and for run directories saved before ``config.json`` kept the spec."""
+    head = HeadSpec(len(record.classes), config.image_size, config.pool, config.hidden)
+    return ModelSpec(config.backbone, config.weights, record.strategy, record.cut, head, config.task)
 
 
 def recipe_of(config: RunConfig, spatial_dims: int) -> Recipe:
@@ -229,7 +231,8 @@ def recipe_of(config: RunConfig, spatial_dims: int) -> Recipe:
 @dataclass
 class TrainedRun:
     config: RunConfig
-    result: dict
+    spec: ModelSpec
+    result: TrialRecord
     history: list[dict]
     state: dict[str, torch.Tensor]
     main: bool = True
@@ -254,19 +257,19 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         model = model.to(memory_format=torch.channels_last)
     recipe = recipe_of(config, backbone.spatial_dims)
     lr = config.lr if config.lr is not None else recipe.default_lr
-    monitor = config.monitor or task.default_monitor(recipe.monitor)
+    monitor = resolve_monitor(task, recipe, config.monitor)
     loop = LoopConfig(lr=lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
-                      plateau_patience=config.patience, device=config.device, recipe=recipe.name,
+                      plateau_patience=config.patience, device=config.device, recipe=recipe,
                       monitor=monitor, precision=config.precision, pretrained=config.weights != "none")
     loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
     if fabric.world_size > 1:  # the same initial weights on every rank, each its own augmentation draws
         torch.manual_seed(config.seed + fabric.global_rank)
     loggers = trackers(config, log_dir) if log_dir is not None and fabric.is_global_zero else []
     callbacks = [LoggerCallback(loggers)] if loggers else []
-    fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.task, loop, progress,
+    fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.kind, loop, progress,
                  task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
-    test = (evaluate(model, fabric.setup_dataloaders(prepared.loader("test", config)), data.task, task=task,
+    test = (evaluate(model, fabric.setup_dataloaders(prepared.loader("test", config)), data.kind, task=task,
                      fabric=fabric) if evaluate_test else None)
     input_shape = backbone.input_shape(config.image_size)
     model = model.to(memory_format=torch.contiguous_format)
@@ -275,22 +278,23 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         params=count_params(model), macs=count_macs(model.cpu(), input_shape),
         epochs=fitted.epochs, best_epoch=fitted.best_epoch, seconds=round(time.perf_counter() - start, 3),
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
-        data=config.data, task=data.task, classes=data.classes,
+        data=config.data, task=data.kind, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=monitor).to_dict()
+        recipe=recipe.name, lr=lr, monitor=monitor.name)
     log_record(loggers, record)
-    return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero)
+    return TrainedRun(config, spec, record, fitted.history, fitted.best_state, fabric.is_global_zero)
 
 
-def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared, split: str) -> dict[str, float]:
-    """Scores on ``split`` of the network ``config`` builds, holding the weights of ``checkpoint`` (safetensors:
-    no code is executed): a saved trial evaluated later without retraining."""
+def evaluate_checkpoint(config: RunConfig, spec: ModelSpec, checkpoint: Path, prepared: Prepared,
+                        split: str) -> dict[str, float]:
+    """Scores on ``split`` (read as ``config`` reads it) of the network of ``spec`` holding the weights of
+    ``checkpoint`` (safetensors: no code is executed): a saved trial evaluated later without retraining."""
     from safetensors.torch import load_file
 
-    model = build_network(config, prepared.backbone, prepared.data.num_classes)
+    model = build_network(spec, prepared.backbone)
     model.load_state_dict(load_file(str(checkpoint)))
-    return evaluate(model, prepared.loader(split, config), prepared.data.task, config.device,
-                    task=get_task(config.task))
+    return evaluate(model, prepared.loader(split, config), prepared.data.kind, config.device,
+                    task=get_task(spec.task))
 
 
 def save_run(run: TrainedRun, out: Path) -> Path:
@@ -299,8 +303,8 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     out = Path(out)
     check_writable(out)
     with staged_directory(out, keep=(LOGS,)) as staging:
-        write_json(staging / "config.json", asdict(run.config))
-        write_json(staging / "result.json", run.result)
+        write_json(staging / "config.json", {**asdict(run.config), SPEC_KEY: run.spec.to_dict()})
+        write_json(staging / "result.json", run.result.to_dict())
         write_checkpoint(staging / CHECKPOINT, run.state)
         write_rows(staging / "metrics.csv", run.history)
     return out
@@ -314,31 +318,44 @@ def run_task(run_dir: Path) -> str:
     return json.loads(path.read_text()).get("task", "classification")
 
 
-def load_run(run_dir: Path) -> tuple[nn.Module, RunConfig, dict]:
-    """Rebuild a saved run's network and load its checkpoint (safetensors: no code is executed)."""
+@dataclass
+class LoadedRun:
+    """A saved run: its trained network (eval mode, CPU), options, model spec and result."""
+
+    model: nn.Module
+    config: RunConfig
+    spec: ModelSpec
+    result: TrialRecord
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    """Rebuild a saved run's network from the spec its ``config.json`` holds (runs saved before it did: from
+    the resolved cut of ``result.json``) and load its checkpoint (safetensors: no code is executed)."""
     from safetensors.torch import load_file
 
     run_dir = Path(run_dir)
     for name in ("config.json", "result.json", CHECKPOINT):
         if not (run_dir / name).is_file():
             raise FileNotFoundError(f"{run_dir} is not a run directory: {name} is missing")
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
-    result = json.loads((run_dir / "result.json").read_text())
-    backbone = load_backbone(config.backbone, "none")
-    model = build_network(config, backbone, len(result["classes"]))
+    values = json.loads((run_dir / "config.json").read_text())
+    saved = values.pop(SPEC_KEY, None)
+    config = RunConfig.from_dict(values)
+    result = read_record(run_dir / "result.json")
+    spec = ModelSpec.from_dict(saved) if saved is not None else spec_of(config, result)
+    model = build_network(spec, load_backbone(spec.backbone, "none"))
     model.load_state_dict(load_file(str(run_dir / CHECKPOINT)))
-    return model.eval(), config, result
+    return LoadedRun(model.eval(), config, spec, result)
 
 
-def trial_cost(record: dict, root: Path, backbone: Backbone, threads: int) -> dict:
+def trial_cost(record: TrialRecord, root: Path, backbone: Backbone, threads: int) -> dict:
     """Cost of a trial's trained model (rebuilt from its record and checkpoint): params, MACs and latency of
     one image (batch 1) on CPU with ``threads`` threads, and on the GPU where there is one (else ``None``)."""
     from safetensors.torch import load_file
 
-    config = RunConfig.from_dict(record["config"])
-    model = build_network(config, backbone, len(record["classes"]))
-    model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
-    shape = backbone.input_shape(config.image_size)
+    spec = spec_of(RunConfig.from_dict(record.config), record)
+    model = build_network(spec, backbone)
+    model.load_state_dict(load_file(str(Path(root) / record.checkpoint)))
+    shape = backbone.input_shape(spec.head.image_size)
     cost = {"cpu": profile(model, shape, batch_size=1, device="cpu", threads=threads).as_dict(), "gpu": None}
     if torch.cuda.is_available():
         cost["gpu"] = {**profile(model, shape, batch_size=1, device="cuda").as_dict(),

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..files import write_text
-from ..record import LABELS, Trial, mean_std, shown_scores
+from ..record import Trial, TrialRecord, mean_std, read_record
+from ..tasks import score_label, task_of_kind
 
 COMPARISON_FILE = "compare.json"
 
@@ -37,7 +38,7 @@ class Comparison:
         return [Trial(s, self.cuts[s], seed) for s in self.strategies for seed in range(self.repeats)]
 
 
-def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
+def read_comparison(directory: Path) -> tuple[Comparison, list[TrialRecord]]:
     """The comparison a directory holds and its trial records in table order; says which are missing."""
     directory = Path(directory)
     spec = json.loads((directory / COMPARISON_FILE).read_text())
@@ -49,7 +50,7 @@ def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
         raise FileNotFoundError(f"{directory}: {len(missing)} of {len(keys)} trials are not finished "
                                 f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); run the same "
                                 f"ttl compare command again to finish them")
-    return comparison, [json.loads(p.read_text()) for p in paths]
+    return comparison, [read_record(p) for p in paths]
 
 
 def columns(scores: tuple[str, str]) -> tuple[str, ...]:
@@ -58,22 +59,22 @@ def columns(scores: tuple[str, str]) -> tuple[str, ...]:
             "cpu_ms", "gpu_ms")
 
 
-def comparison_rows(comparison: Comparison, records: list[dict]) -> list[dict]:
+def comparison_rows(comparison: Comparison, records: list[TrialRecord]) -> list[dict]:
     """One row per strategy (:func:`columns`); ``gpu_ms`` is None where no GPU was measured."""
-    unmeasured = [r["trial"] for r in records if "cost" not in r]
+    unmeasured = [r.trial for r in records if r.cost is None]
     if unmeasured:
         raise FileNotFoundError(f"trials {', '.join(unmeasured[:3])} have no latency measurement yet; run the same "
                                 f"ttl compare command again to measure them")
     rows = []
     for strategy in comparison.strategies:
-        runs = [r for r in records if r["strategy"] == strategy]
-        test = {s: mean_std([r["test"][s] for r in runs]) for s in shown_scores(runs[0]["task"])}
-        gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
+        runs = [r for r in records if r.strategy == strategy]
+        test = {s: mean_std([r.test[s] for r in runs]) for s in task_of_kind(runs[0].task).shown}
+        gpu = [r.cost["gpu"]["latency_ms_median"] for r in runs if r.cost["gpu"] is not None]
         rows.append({
-            "strategy": strategy, "cut": runs[0]["cut"],
+            "strategy": strategy, "cut": runs[0].cut,
             **{f"{s}_{stat}": value[stat] for s, value in test.items() for stat in ("mean", "std")},
-            "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
-            "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
+            "params": int(runs[0].params), "macs": int(runs[0].macs),
+            "cpu_ms": float(np.median([r.cost["cpu"]["latency_ms_median"] for r in runs])),
             "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
         })
     return rows
@@ -87,34 +88,33 @@ def table_csv(rows: list[dict], scores: tuple[str, str]) -> str:
     return buffer.getvalue()
 
 
-def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]) -> str:
+def table_markdown(comparison: Comparison, rows: list[dict], records: list[TrialRecord]) -> str:
     """The table with a caption that states data, settings, repeats and how latency was measured."""
-    config = records[0]["config"]
-    scores = shown_scores(records[0]["task"])
-    cpu = records[0]["cost"]["cpu"]
-    gpu = records[0]["cost"]["gpu"]
+    first = records[0]
+    config, scores = first.config, task_of_kind(first.task).shown
+    cpu, gpu = first.cost["cpu"], first.cost["gpu"]
     samples = "all samples" if config["limit"] is None else f"at most {config['limit']} samples per split"
     seeds = ", ".join(map(str, range(comparison.repeats)))
     settings = (f"{comparison.repeats} repeat(s) per strategy (training seeds {seeds}, split seed "
                 f"{config['split_seed']}); test split; mean ± population std over the repeats. Image "
                 f"{config['image_size']}², weights {config['weights']}, {samples}, at most {config['max_epochs']} "
-                f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
-                f"({records[0]['recipe']}), trained on {config['device']}.")
+                f"epochs, batch {config['batch_size']}, LR {first.lr:g} "
+                f"({first.recipe}), trained on {config['device']}.")
     latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "
                f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
                + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))
     lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", settings, "", latency, "",
-             f"| strategy | cut | test {LABELS[scores[0]]} | test {LABELS[scores[1]]} | params (M) | MACs (G) | CPU ms | "
+             f"| strategy | cut | test {score_label(scores[0])} | test {score_label(scores[1])} | params (M) | MACs (G) | CPU ms | "
              "GPU ms | epochs | train s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
-        runs = [x for x in records if x["strategy"] == r["strategy"]]
+        runs = [x for x in records if x.strategy == r["strategy"]]
         lines.append(f"| {r['strategy']} | {r['cut']} | "
                      + " | ".join(f"{r[s + '_mean']:.4f} ± {r[s + '_std']:.4f}" for s in scores)
                      + f" | {r['params'] / 1e6:.2f} | "
                      f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {gpu_ms} | "
-                     f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} |")
+                     f"{np.mean([x.epochs for x in runs]):.1f} | {sum(x.seconds for x in runs):.0f} |")
     lines += ["", ("cut: units kept above the stem (the full network for ftl and linear); epochs: mean epochs "
                    "trained per repeat; train s: training time of all repeats together.")]
     return "\n".join(lines) + "\n"
@@ -129,6 +129,6 @@ def write_comparison_tables(directory: Path, show: Callable[[str], None] | None 
     markdown = table_markdown(comparison, rows, records)
     if show is not None:
         show(markdown)
-    write_text(directory / "table.csv", table_csv(rows, shown_scores(records[0]["task"])))
+    write_text(directory / "table.csv", table_csv(rows, task_of_kind(records[0].task).shown))
     write_text(directory / "table.md", markdown)
     return markdown

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_path, write_json, write_text
-from ..record import LABELS, mean_std, shown_scores
+from ..record import TrialRecord, mean_std, read_record
+from ..tasks import score_label, task_of_kind
 
 REPORT_FILES = ("report.json", "report.md", "auprc_by_cut.png")
 SEARCH_MARKER = "records/search.json"
@@ -28,12 +29,12 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _summary(records: list[dict], tests: dict[str, dict], cost: dict, scores: tuple[str, str]) -> dict:
+def _summary(records: list[TrialRecord], tests: dict[str, dict], cost: dict, scores: tuple[str, str]) -> dict:
     """One model over its repeats: scores on val and test (``tests``: trial key → test scores), and its cost
     (latency of one image)."""
     first = records[0]
-    split_scores = {"val": [r["val"] for r in records], "test": [tests[r["trial"]] for r in records]}
-    return {"strategy": first["strategy"], "cut": first["cut"], "trials": [r["trial"] for r in records],
+    split_scores = {"val": [r.val for r in records], "test": [tests[r.trial] for r in records]}
+    return {"strategy": first.strategy, "cut": first.cut, "trials": [r.trial for r in records],
             **{split: {m: mean_std([v[m] for v in values]) for m in scores} for split, values in split_scores.items()},
             "params": cost["cpu"]["params"], "macs": cost["cpu"]["macs"], "cpu_ms": cost["cpu"]["latency_ms_median"],
             "gpu_ms": cost["gpu"]["latency_ms_median"] if cost["gpu"] else None}
@@ -44,23 +45,23 @@ def build_search_report(out: Path) -> dict:
     out = Path(out)
     search = _read(out / SEARCH_MARKER)
     cost = _read(out / "records" / "cost.json")
-    trials = {p.stem: json.loads(p.read_text()) for p in sorted((out / "trials").glob("*.json"))}
+    trials = {p.stem: read_record(p) for p in sorted((out / "trials").glob("*.json"))}
     missing = [k for k in search["chosen_trials"] + search["ftl_trials"] if k not in trials]
     if missing:
         raise FileNotFoundError(f"{out}: trial records missing: {', '.join(missing)}")
     tests = _read(out / "records" / "test.json")
-    scores = shown_scores(trials[search["ftl_trials"][0]]["task"])
+    scores = task_of_kind(trials[search["ftl_trials"][0]].task).shown
     chosen = _summary([trials[k] for k in search["chosen_trials"]], tests, cost["chosen"], scores)
     ftl = _summary([trials[k] for k in search["ftl_trials"]], tests, cost["ftl"], scores)
     every_cut = search["settings"]["test_every_cut"]
-    searched = [r for r in trials.values() if r["strategy"] == search["strategy"]]
+    searched = [r for r in trials.values() if r.strategy == search["strategy"]]
     by_cut = []
-    for cut in sorted({r["cut"] for r in searched}):
-        runs = [r for r in searched if r["cut"] == cut]
+    for cut in sorted({r.cut for r in searched}):
+        runs = [r for r in searched if r.cut == cut]
         by_cut.append({"cut": cut, "repeats": len(runs),
-                       **{f"{split}_{m}": mean_std([r[split][m] for r in runs]) for m in scores
+                       **{f"{split}_{m}": mean_std([getattr(r, split)[m] for r in runs]) for m in scores
                           for split in (("val", "test") if every_cut else ("val",))},
-                       "params": runs[0]["params"], "macs": runs[0]["macs"]})
+                       "params": runs[0].params, "macs": runs[0].macs})
     base, settings = search["base"], search["settings"]
     latency = {k: cost["chosen"]["cpu"][k] for k in ("batch_size", "threads", "repeats")}
     latency["gpu"] = cost["chosen"]["gpu"]["name"] if cost["chosen"]["gpu"] else None
@@ -68,10 +69,10 @@ def build_search_report(out: Path) -> dict:
         "method": search["method"], "strategy": search["strategy"], "backbone": base["backbone"],
         "data": base["data"], "chosen_cut": search["chosen_cut"], "reason": search["reason"], "scores": list(scores),
         "trials": len(trials), "repeats": settings["repeats"], "seeds": list(range(settings["repeats"])),
-        "train_seconds": round(sum(r["seconds"] for r in trials.values()), 1),
+        "train_seconds": round(sum(r.seconds for r in trials.values()), 1),
         "settings": {**{k: base[k] for k in ("image_size", "max_epochs", "batch_size", "limit", "weights",
                                              "split_seed", "device")},
-                     **{k: trials[search["ftl_trials"][0]][k] for k in ("lr", "recipe")}},
+                     **{k: getattr(trials[search["ftl_trials"][0]], k) for k in ("lr", "recipe")}},
         "test_every_cut": every_cut,
         "test_split": (("every trial scored the test split (--test-every-cut): the per-cut test scores are for "
                         "research curves and played no part in the choice") if every_cut else
@@ -94,10 +95,10 @@ def build_search_report(out: Path) -> dict:
     return report
 
 
-def _trial_row(record: dict, scores: tuple[str, str]) -> dict:
-    return {"trial": record["trial"], "strategy": record["strategy"], "cut": record["cut"], "seed": record["seed"],
-            **{f"val_{m}": record["val"][m] for m in scores}, "epochs": record["epochs"],
-            "best_epoch": record["best_epoch"], "seconds": record["seconds"], "params": record["params"]}
+def _trial_row(record: TrialRecord, scores: tuple[str, str]) -> dict:
+    return {"trial": record.trial, "strategy": record.strategy, "cut": record.cut, "seed": record.seed,
+            **{f"val_{m}": record.val[m] for m in scores}, "epochs": record.epochs,
+            "best_epoch": record.best_epoch, "seconds": record.seconds, "params": record.params}
 
 
 def _pm(stat: dict[str, float]) -> str:
@@ -115,7 +116,7 @@ def summary_lines(report: dict) -> list[str]:
              f"{report['data']}: {report['trials']} trainings, {report['repeats']} repeat(s)")
     lines = [title, f"test split: {report['test_split']}",
              f"chosen cut: {report['chosen_cut']} ({report['reason']})",
-             f"{'model':<16} " + " ".join(f"{s + ' ' + LABELS[m]:>16}" for s in ("val", "test")
+             f"{'model':<16} " + " ".join(f"{s + ' ' + score_label(m):>16}" for s in ("val", "test")
                                           for m in report["scores"])]
     for model in (chosen, ftl):
         lines.append(f"{_name(model):<16} " + " ".join(f"{_pm(model[s][m]):>16}" for s in ("val", "test")
@@ -131,7 +132,7 @@ def _markdown(report: dict) -> str:
     chosen, ftl, ratios = report["chosen"], report["ftl"], report["ratios"]
     s = report["settings"]
     a, b = report["scores"]
-    la, lb = LABELS[a], LABELS[b]
+    la, lb = score_label(a), score_label(b)
     samples = "all samples" if s["limit"] is None else f"at most {s['limit']} samples per split"
     setup = (f"Method **{report['method']}**, strategy **{report['strategy']}**, {report['repeats']} repeat(s) "
              f"(seeds {', '.join(map(str, report['seeds']))}), {report['trials']} trainings in "
@@ -203,7 +204,7 @@ def _plot(report: dict, path: Path) -> None:
     best = next(r for r in rows if r["cut"] == report["chosen_cut"])
     ax.plot([report["chosen_cut"]], [best[f"val_{score}"]["mean"]], "*", ms=16, color="tab:green",
             label=f"chosen cut {report['chosen_cut']}")
-    ax.set(xlabel="cut point k", ylabel=f"validation {LABELS[score]}", title=f"{report['backbone']}: {report['method']} search")
+    ax.set(xlabel="cut point k", ylabel=f"validation {score_label(score)}", title=f"{report['backbone']}: {report['method']} search")
     if "svcca" in report:
         twin = ax.twinx()
         per_cut = report["svcca"]["per_cut"]

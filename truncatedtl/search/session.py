@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
-from ..record import LABELS, mean_std, selected_score
+from ..record import TrialRecord, mean_std
 from ..strategies import get_strategy
+from ..tasks import get_task, score_label
 from .store import Trial, TrialStore
 
 FTL = "ftl"
@@ -82,7 +83,7 @@ class Session:
     settings: SearchSettings
     store: TrialStore
     prepared: Prepared
-    run: Callable[[list[Trial]], list[dict]]
+    run: Callable[[list[Trial]], list[TrialRecord]]
     stages: list[Stage] = field(default_factory=list)
 
     @property
@@ -100,20 +101,20 @@ class Session:
     def trials(self, cut: int) -> list[Trial]:
         return [Trial(self.settings.strategy, cut, seed) for seed in self.settings.seeds]
 
-    def ftl(self) -> list[dict]:
+    def ftl(self) -> list[TrialRecord]:
         """Train (or find) FTL at every repeat; its records, seed 0 first."""
         return self.run(self.ftl_trials())
 
     @property
     def score_label(self) -> str:
         """What cut points are ranked by, in words: validation AUPRC (classification) or Dice (segmentation)."""
-        return f"val {LABELS[selected_score(self.base.task)]}"
+        return f"val {score_label(get_task(self.base.task).selected)}"
 
     def score(self, cuts: list[int], stage: str) -> list[CutScore]:
         """Train the strategy at ``cuts`` (with FTL, if not yet trained, in the same batch so that parallel
         executors overlap them) and score each cut by its validation score (AUPRC; Dice for segmentation)."""
         self.stages.append(Stage(stage, list(cuts)))
         trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut)]
-        records = {r["trial"]: r for r in self.run(trials)}
-        score = selected_score(self.base.task)
-        return [CutScore(cut, **mean_std([records[t.key]["val"][score] for t in self.trials(cut)])) for cut in cuts]
+        records = {r.trial: r for r in self.run(trials)}
+        score = get_task(self.base.task).selected
+        return [CutScore(cut, **mean_std([records[t.key].val[score] for t in self.trials(cut)])) for cut in cuts]

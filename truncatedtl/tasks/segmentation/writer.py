@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import DataError, Pixels, read_image
-from ..data.masks import MaskDataset, resize_image
-from ..files import atomic_path
+from ...data import DataError, Pixels, read_image
+from ...data.masks import MaskDataset, resize_image
+from ...files import atomic_path
 
 
 @torch.no_grad()
