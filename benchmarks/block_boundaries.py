@@ -44,22 +44,22 @@ def main() -> None:
 
     rows = {}
     for r in records:
-        rows.setdefault((r["strategy"], r["cut"]), []).append(r)
+        rows.setdefault((r.strategy, r.cut), []).append(r)
     command = " ".join(["python", "benchmarks/block_boundaries.py", *sys.argv[1:]])
     print(f"`{command}`\n")
     print(f"{args.backbone} ({args.weights} weights), {args.image_size}², at most {args.limit} samples per split, "
           f"at most {args.max_epochs} epochs, Adam LR {args.lr:g}, batch {args.batch_size}, seeds 0..{args.seeds - 1}; "
-          f"samples train/val/test = {records[0]['samples']}\n")
+          f"samples train/val/test = {records[0].samples}\n")
     print("| strategy | cut k | block | test AUROC | test AUPRC | val AUPRC | params (M) | epochs |")
     print("|---|---|---|---|---|---|---|---|")
     for (strategy, cut), group in sorted(rows.items(), key=lambda kv: (kv[0][0] != "ftl", kv[0][1])):
-        def stat(split: str, metric: str, group: list[dict] = group) -> str:
-            values = [g[split][metric] for g in group]
+        def stat(split: str, metric: str, group: list = group) -> str:
+            values = [getattr(g, split)[metric] for g in group]
             return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0:.3f}"
         block = backbone.cut_points[cut].block
-        epochs = "/".join(str(g["epochs"]) for g in group)
+        epochs = "/".join(str(g.epochs) for g in group)
         print(f"| {strategy} | {cut} | {block} | {stat('test', 'auroc')} | {stat('test', 'auprc')} | "
-              f"{stat('val', 'auprc')} | {group[0]['params'] / 1e6:.3f} | {epochs} |")
+              f"{stat('val', 'auprc')} | {group[0].params / 1e6:.3f} | {epochs} |")
 
 
 if __name__ == "__main__":

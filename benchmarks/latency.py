@@ -36,7 +36,8 @@ from truncatedtl.analysis.complexity import (
 from truncatedtl.backbones import load_backbone
 from truncatedtl.deploy import OnnxRuntime, TorchRuntime
 from truncatedtl.deploy.export import max_abs_diff, to_onnx
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 MODELS = ("resnet50", "densenet121", "efficientnet_b0")
 MODELS_3D = ("resnet18_3d", "efficientnet_lite0@3d")
@@ -53,7 +54,7 @@ def measure_backbone(name: str, args: argparse.Namespace, workdir: Path) -> list
                                                                           *EXTRA_CUTS.get(name, ())})]
     rows, runtimes = [], {}
     for strategy, cut in configs:
-        model = build(strategy, backbone, cut, HeadSpec(2, args.image_size)).eval()
+        model = build_network(resolve_spec(backbone, strategy, cut, HeadSpec(2, args.image_size)), backbone).eval()
         key = f"{strategy}-{cut}"
         onnx_file = workdir / f"{name}-{key}.onnx"
         to_onnx(model, shape, onnx_file, dynamic_batch=True)

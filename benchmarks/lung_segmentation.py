@@ -20,14 +20,15 @@ import numpy as np
 import torch
 
 from truncatedtl.analysis.complexity import profile
+from truncatedtl.backbones import load_backbone
 from truncatedtl.engine import RunConfig, prepare, train
-from truncatedtl.engine.run import build_network
+from truncatedtl.engine.run import model_spec
 from truncatedtl.files import write_json
-from truncatedtl.segmentation import load_encoder
+from truncatedtl.tasks import build_network
 
 
 def _configs(backbone: str, cuts: list[int] | None) -> list[tuple[str, int | None]]:
-    encoder = load_encoder(backbone)
+    encoder = load_backbone(backbone)
     chosen = cuts if cuts is not None else [k for k in encoder.block_ends if k < encoder.last_cut]
     return [("ftl", None)] + [("ttl", k) for k in chosen]
 
@@ -43,8 +44,8 @@ def run(args: argparse.Namespace) -> None:
         name = f"{strategy}" if cut is None else f"{strategy}_k{cut}"
         cost_file = args.out / f"cost_{name}.json"
         if not cost_file.exists():
-            model = build_network(replace(base, strategy=strategy, cut=cut), prepared.backbone,
-                                  prepared.data.num_classes)
+            spec = model_spec(replace(base, strategy=strategy, cut=cut), prepared.backbone, prepared.data.num_classes)
+            model = build_network(spec, prepared.backbone)
             cost = profile(model, (3, args.profile_size, args.profile_size), threads=1, warmup=3, repeats=10)
             write_json(cost_file, {"strategy": strategy, "cut": cut, "size": args.profile_size, **cost.as_dict()})
         for seed in range(args.repeats):
@@ -52,8 +53,8 @@ def run(args: argparse.Namespace) -> None:
             if record.exists():
                 continue
             result = train(replace(base, strategy=strategy, cut=cut, seed=seed), prepared).result
-            write_json(record, {**result, "cut": cut})
-            print(f"{name} seed {seed}: val dice {result['val']['dice']:.4f}, test dice {result['test']['dice']:.4f}",
+            write_json(record, {**result.to_dict(), "cut": cut})
+            print(f"{name} seed {seed}: val dice {result.val['dice']:.4f}, test dice {result.test['dice']:.4f}",
                   flush=True)
 
 

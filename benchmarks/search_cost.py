@@ -20,7 +20,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ import numpy as np
 from truncatedtl.backbones import load_backbone
 from truncatedtl.engine import RunConfig, prepare
 from truncatedtl.files import write_json, write_text
+from truncatedtl.record import TrialRecord
 from truncatedtl.search import METHODS, SearchSettings, Trial, TrialStore, run_trials
 from truncatedtl.search.session import SELECT_RULES, CutScore, Session, best, select
 from truncatedtl.search.two_stage import neighbours
@@ -163,15 +164,15 @@ class Replay:
 
     def __init__(self, yardstick: TrialStore) -> None:
         self.yardstick = yardstick
-        self.asked: dict[str, dict] = {}
+        self.asked: dict[str, TrialRecord] = {}
 
-    def __call__(self, trials: list[Trial]) -> list[dict]:
+    def __call__(self, trials: list[Trial]) -> list[TrialRecord]:
         records = []
         for trial in trials:
             record = self.yardstick.get(trial)
             if record is None:
                 raise ValueError(f"the yardstick in {self.yardstick.root} lacks trial {trial.key}")
-            record = {**record, "checkpoint": str(self.yardstick.root / record["checkpoint"])}
+            record = replace(record, checkpoint=str(self.yardstick.root / record.checkpoint))
             self.asked[trial.key] = record
             records.append(record)
         return records
@@ -195,7 +196,7 @@ def run_variant(name: str, yardstick: TrialStore, base: RunConfig, repeats: int,
             "trainings": len(replay.asked),
             "trainings_to_choose": len(searched) - (repeats if separate_final else 0) + (method in USES_FTL),
             "compute_s": round(compute, 1),
-            "wall_s": round(compute + sum(r["seconds"] for r in replay.asked.values()), 1)}
+            "wall_s": round(compute + sum(r.seconds for r in replay.asked.values()), 1)}
 
 
 def spearman(x: list[float], y: list[float]) -> float:

@@ -33,8 +33,9 @@ from benchmarks.trial_time import phases
 from truncatedtl.backbones import load_backbone
 from truncatedtl.data import load_data
 from truncatedtl.engine import RunConfig, train
-from truncatedtl.engine.metrics import scores
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
+from truncatedtl.tasks.classification.metrics import scores
 
 
 def sync(device: str) -> None:
@@ -64,7 +65,7 @@ def hand_loop(args: argparse.Namespace, train_paths: list, val_paths: list) -> d
     val_set = image_folder_split(args.data / "train", val_paths, T.Compose([
         T.Resize((args.image_size, args.image_size)), T.ToTensor(), norm]))
     torch.manual_seed(0)
-    model = build("ftl", backbone, backbone.last_cut, HeadSpec(2, args.image_size)).to(args.device)
+    model = build_network(resolve_spec(backbone, "ftl", None, HeadSpec(2, args.image_size)), backbone).to(args.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     val_loader = DataLoader(val_set, batch_size=args.batch_size)
@@ -104,7 +105,7 @@ def product(args: argparse.Namespace) -> tuple[dict, RunConfig]:
     run = train(config, evaluate_test=False)
     total = time.perf_counter() - start
     return {"seconds": total, "epoch_s": [h["seconds"] for h in run.history],
-            "memory_format": run.result["memory_format"]}, config
+            "memory_format": run.result.memory_format}, config
 
 
 def main() -> None:

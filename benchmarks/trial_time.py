@@ -27,8 +27,8 @@ import torch
 
 from truncatedtl.engine import RunConfig, prepare, train
 from truncatedtl.engine.loop import evaluate
-from truncatedtl.engine.run import build_network
-from truncatedtl.tasks import get_task
+from truncatedtl.engine.run import model_spec
+from truncatedtl.tasks import build_network, get_task
 
 
 def timed(call) -> float:
@@ -46,7 +46,7 @@ def phases(config: RunConfig, steps: int, memory_format: str = "contiguous") -> 
     prepare_s = timed(lambda: [prepared.dataset("train", config).image(i) for i in range(len(loader.dataset))])
     augment_s = timed(lambda: [None for _ in loader])
     torch.manual_seed(config.seed)
-    model = build_network(config, prepared.backbone, prepared.data.num_classes)
+    model = build_network(model_spec(config, prepared.backbone, prepared.data.num_classes), prepared.backbone)
     model.train()
     if memory_format != "contiguous":  # imported here: the script also times the tree from before the choice
         from truncatedtl.engine.memory_format import torch_format
@@ -59,7 +59,7 @@ def phases(config: RunConfig, steps: int, memory_format: str = "contiguous") -> 
     forward = backward = 0.0
     for step in range(steps + 1):
         start = time.perf_counter()
-        loss = task.loss(model(x), y, prepared.data.task)
+        loss = task.loss(model(x), y, prepared.data.kind)
         middle = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -67,7 +67,7 @@ def phases(config: RunConfig, steps: int, memory_format: str = "contiguous") -> 
         if step:  # the first step warms up
             forward += middle - start
             backward += time.perf_counter() - middle
-    evaluate_s = timed(lambda: evaluate(model, prepared.loader("val", config), prepared.data.task, task=task))
+    evaluate_s = timed(lambda: evaluate(model, prepared.loader("val", config), prepared.data.kind, task=task))
     return {"prepare": prepare_s, "augment": augment_s, "forward": forward / steps * batches,
             "backward": backward / steps * batches, "evaluate": evaluate_s, "batches": batches}
 
@@ -90,8 +90,8 @@ def main() -> None:
         start = time.perf_counter()
         run = train(config, evaluate_test=False)
         trial = time.perf_counter() - start
-        layout = run.result.get("memory_format", {"name": "contiguous"})
-        row = {"backbone": name, "trial_s": trial, "epochs": run.result["epochs"],
+        layout = run.result.memory_format or {"name": "contiguous"}
+        row = {"backbone": name, "trial_s": trial, "epochs": run.result.epochs,
                "epoch_s": [h["seconds"] for h in run.history], "memory_format": layout,
                "phases_per_epoch_s": phases(config, args.steps, layout["name"])}
         rows.append(row)

@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +7,10 @@ import torch
 from truncatedtl.analysis.transferability import Transferability
 from truncatedtl.backbones import load_backbone
 from truncatedtl.engine import RunConfig, TrainedRun, save_run
-from truncatedtl.engine.run import build_network
+from truncatedtl.engine.run import model_spec
+from truncatedtl.record import TrialRecord, write_record
 from truncatedtl.report.plots import FIGURES, auprc_by_cut, draw
+from truncatedtl.tasks import build_network
 
 SIZE = 32
 
@@ -20,17 +21,23 @@ def run_dir(tmp_path_factory) -> Path:
     TTL trial records beside it."""
     config = RunConfig(data="synthetic", backbone="resnet18", strategy="ftl", image_size=SIZE, weights="none",
                        max_epochs=1)
-    model = build_network(config, load_backbone("resnet18", "none"), 2)
+    backbone = load_backbone("resnet18", "none")
+    spec = model_spec(config, backbone, 2)
+    model = build_network(spec, backbone)
     with torch.no_grad():
         for p in model.body[7:].parameters():
             p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(0)) * p.std())
-    run = TrainedRun(config, {"strategy": "ftl", "cut": 8, "classes": ["plain", "textured"]},
-                     [{"epoch": 1, "loss": 0.7}], model.state_dict())
+    def record(strategy: str, cut: int, seed: int, auprc: float) -> TrialRecord:
+        return TrialRecord(strategy=strategy, backbone="resnet18", cut=cut, params=0, macs=0, epochs=1, best_epoch=1,
+                           seconds=0.0, val={"auroc": 0.5, "auprc": auprc}, seed=seed, image_size=SIZE,
+                           weights="none", data="synthetic", task="binary", classes=["plain", "textured"],
+                           samples={}, notes=[])
+
+    run = TrainedRun(config, spec, record("ftl", 8, 0, 0.5), [{"epoch": 1, "loss": 0.7}], model.state_dict())
     root = save_run(run, tmp_path_factory.mktemp("runs") / "ftl")
     (root / "trials").mkdir()
     for cut, seed, auprc in ((2, 0, 0.8), (2, 1, 0.9), (6, 0, 0.7)):
-        record = {"strategy": "ttl", "cut": cut, "seed": seed, "val": {"auroc": 0.5, "auprc": auprc}}
-        (root / "trials" / f"ttl-k{cut:03d}-s{seed}.json").write_text(json.dumps(record))
+        write_record(root / "trials" / f"ttl-k{cut:03d}-s{seed}.json", record("ttl", cut, seed, auprc))
     return root
 
 

@@ -13,9 +13,10 @@ from tests.conftest import write_png
 from truncatedtl.backbones import BackboneError, load_backbone
 from truncatedtl.data import DataError, load_data
 from truncatedtl.engine import RunConfig
-from truncatedtl.engine.metrics import loss_fn
 from truncatedtl.pretrain import PretrainConfig, group_labels, pretrain, save_source
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
+from truncatedtl.tasks.classification.metrics import loss_fn
 
 TINY = {"image_size": 32, "max_epochs": 1, "batch_size": 16, "lr": 1e-3}
 
@@ -43,7 +44,8 @@ def test_source_checkpoint_holds_the_backbone_and_its_metadata(source_dir):
 @pytest.mark.parametrize("strategy", ["ttl", "tf", "lwft", "ftl"])
 def test_pretrain_then_transfer_keeps_the_source_tensors(source_dir, strategy):
     state = load_file(str(source_dir / "source.safetensors"))
-    net = build(strategy, load_backbone("resnet18", source_dir), 2, HeadSpec(2, image_size=32))
+    backbone = load_backbone("resnet18", source_dir)
+    net = build_network(resolve_spec(backbone, strategy, 2, HeadSpec(2, image_size=32)), backbone)
     stem = {f"{i}.{k}": f"{name}.{k}" for i, name in ((0, "conv1"), (1, "bn1"))
             for k in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")}
     kept = {**{f"body.0.{a}": b for a, b in stem.items() if b in state},
@@ -104,7 +106,7 @@ def test_uncertain_and_blank_cells_need_a_policy(manifest):
 @pytest.mark.parametrize("policy", ["ignore", "zeros", "ones"])
 def test_multilabel_pretraining_with_each_uncertain_policy(manifest, tmp_path, policy):
     data = load_data(manifest, uncertain=policy)
-    assert data.task == "multilabel" and data.classes == ["a", "b", "c"]
+    assert data.kind == "multilabel" and data.classes == ["a", "b", "c"]
     labels = data.train.labels
     np.testing.assert_array_equal(labels[:6], np.array([A, B, EXPECTED_C[policy]], dtype=np.float32).T)
     mask = (labels >= 0).astype(int)

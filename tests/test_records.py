@@ -45,7 +45,7 @@ def _class_counts(config: RunConfig) -> dict[str, tuple[int, int]]:
 
 def mismatches(record: dict, run) -> list[str]:
     """What of ``run`` differs from ``record`` beyond the tolerances above (empty: it reproduces)."""
-    result, expected = run.result, record["result"]
+    result, expected = run.result.to_dict(), record["result"]
     found = [f"{key}: {result[key]} vs recorded {expected[key]}" for key in ("params", "epochs", "best_epoch")
              if result[key] != expected[key]]
     losses = [row["train_loss"] for row in run.history]

@@ -5,7 +5,7 @@ interleaved) into each trial record, so the table is redrawn from records alone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -13,10 +13,10 @@ import torch
 from .backbones import Backbone
 from .data import fingerprint
 from .engine import RunConfig, prepare
-from .engine.run import trials_cost
+from .engine.run import check_model, trials_cost
 from .evidence import MARGIN, check_margin
 from .files import write_json
-from .record import Trial
+from .record import Trial, TrialRecord
 from .report.comparison import COMPARISON_FILE, Comparison
 from .search import TrialStore, run_trials
 from .search.store import STORE_CONFIG
@@ -66,13 +66,16 @@ def comparison_identity(base: RunConfig) -> dict:
 
 
 def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bool = False,
-                   progress: Callable[[str], None] | None = None) -> list[dict]:
+                   progress: Callable[[str], None] | None = None) -> list[TrialRecord]:
     """Train every trial of ``comparison`` not yet in ``out`` and measure each model's cost; returns the
-    trial records in table order. Data, weights and the directory are checked before anything is written
-    (strategies and cuts were checked by :func:`plan_comparison`); killed at any moment, the same call
+    trial records in table order. Options, models, data, weights and the directory are checked before anything
+    is written (strategies and cuts were checked by :func:`plan_comparison`); killed at any moment, the same call
     resumes."""
     out = Path(out)
     trials = comparison.trials()
+    base.validate()
+    for strategy, cut in comparison.cuts.items():
+        check_model(replace(base, strategy=strategy, cut=cut))
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / STORE_CONFIG).is_file())):
         raise FileExistsError(f"--out {out} exists and is not a comparison directory; choose another --out")
     prepared = prepare(base, out / "cache")
@@ -85,7 +88,7 @@ def run_comparison(base: RunConfig, comparison: Comparison, out: Path, force: bo
             progress(f"measuring the latency of {len(trials)} models side by side")
         costs = trials_cost(records, out, prepared.backbone, comparison.threads, ftl_references(trials))
         for trial in trials:
-            write_json(store.path(trial), {**records[trial.key], "cost": costs[trial.key]})
+            store.update(trial, replace(records[trial.key], cost=costs[trial.key]))
     return [store.get(t) for t in trials]
 
 
@@ -95,7 +98,7 @@ def ftl_references(trials: list[Trial]) -> dict[str, str]:
     return {t.key: ftl[t.seed] for t in trials if t.seed in ftl}
 
 
-def _needs_cost(record: dict, threads: int) -> bool:
-    cost = record.get("cost")
+def _needs_cost(record: TrialRecord, threads: int) -> bool:
+    cost = record.cost
     return (cost is None or cost["cpu"]["threads"] != threads or "rounds" not in cost["cpu"]
             or (cost["gpu"] is None and torch.cuda.is_available()))

@@ -69,7 +69,7 @@ def source_data(config: PretrainConfig) -> DataSplits:
         return data
     if config.labels is not None and config.label_groups is not None:
         raise ValueError("give either --labels or --label-groups, not both")
-    if data.task != "multilabel":
+    if data.kind != "multilabel":
         raise DataError(f"--labels/--label-groups need multi-label data; {run.data} has one label per image")
     for split in (data.train, data.val, data.test):
         split.labels = (select_labels(split.labels, data.classes, list(config.labels)) if config.labels
@@ -110,10 +110,10 @@ def pretrain(config: PretrainConfig, progress=None) -> tuple[dict, dict[str, tor
     r = run.result
     meta = {
         "backbone": config.run.backbone, "initial_weights": config.run.weights, "data": config.run.data,
-        "task": r["task"], "labels": data.classes, "uncertain": config.uncertain,
-        "label_groups": config.label_groups, "scores": {"val": r["val"], "test": r["test"]},
-        "epochs": r["epochs"], "best_epoch": r["best_epoch"], "seconds": r["seconds"],
-        "samples": r["samples"], "notes": r["notes"], "config": asdict(config),
+        "task": r.task, "labels": data.classes, "uncertain": config.uncertain,
+        "label_groups": config.label_groups, "scores": {"val": r.val, "test": r.test},
+        "epochs": r.epochs, "best_epoch": r.best_epoch, "seconds": r.seconds,
+        "samples": r.samples, "notes": r.notes, "config": asdict(config),
     }
     return meta, backbone_state(config.run.backbone, run.state), run.history
 

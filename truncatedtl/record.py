@@ -1,13 +1,18 @@
 """The trial record: what one trained model's JSON holds, written by train, compare and search alike, and the
 one aggregation of repeats used by every table and plot (mean ± population std).
 
-Records are plain JSON on disk; :class:`TrialRecord` is their typed form (``to_dict`` / ``from_dict``)."""
+Records are plain JSON on disk; :class:`TrialRecord` is their typed form. :func:`read_record` and
+:func:`write_record` are the one reader and writer of that JSON; everything else handles ``TrialRecord``."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import numpy as np
+
+from .files import write_json
 
 
 def from_known_keys(cls, values: dict, what: str):
@@ -36,8 +41,12 @@ class Trial:
 class TrialRecord:
     """One trained model: what it is (strategy, backbone, resolved cut, cost), how it was trained, its best
     validation scores and, where the test split was read, its test scores (a search reads it only for the
-    models it reports); ``memory_format``: the format it trained in and how it was chosen. ``trial``, ``config``,
-    ``history``, ``checkpoint`` and ``cost`` are added by the trial store."""
+    models it reports). ``task`` is the label kind of its data (binary, multiclass, multilabel, segmentation …:
+    :func:`truncatedtl.tasks.task_of_kind` gives the task); ``memory_format``: the format it trained in and how it
+    was chosen; ``val_ci``/``test_ci``: 95 % intervals of its scores over the split's samples; ``flags``: why its
+    scores should not be read as a finding (still improving, degenerate …). ``trial``, ``config``, ``history``,
+    ``checkpoint`` and ``cost`` are added by the trial store. ``recipe``, ``lr`` and ``monitor`` are absent from
+    records written before they were kept."""
 
     strategy: str
     backbone: str
@@ -56,9 +65,9 @@ class TrialRecord:
     classes: list[str]
     samples: dict[str, int]
     notes: list[str]
-    recipe: str
-    lr: float
-    monitor: str
+    recipe: str | None = None
+    lr: float | None = None
+    monitor: str | None = None
     test: dict[str, float] | None = None
     memory_format: dict | None = None
     val_ci: dict[str, list[float]] | None = None
@@ -78,21 +87,17 @@ class TrialRecord:
         return from_known_keys(cls, values, "a trial record")
 
 
-# The two scores tables show for a trial of each task (its record's ``task``); the second is the one a search
-# selects on by default (validation AUPRC, validation Dice).
-SHOWN = {"segmentation": ("jaccard", "dice")}
-CLASSIFICATION_SHOWN = ("auroc", "auprc")
-LABELS = {"auroc": "AUROC", "auprc": "AUPRC", "dice": "Dice", "jaccard": "Jaccard"}
+def read_record(path: Path) -> TrialRecord:
+    """The trial record saved at ``path`` (a trial's JSON or a run's ``result.json``)."""
+    try:
+        return TrialRecord.from_dict(json.loads(Path(path).read_text()))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: {err}") from err
 
 
-def shown_scores(task: str) -> tuple[str, str]:
-    """The two scores a table shows for a record of ``task`` (binary, multiclass, multilabel, segmentation)."""
-    return SHOWN.get(task, CLASSIFICATION_SHOWN)
-
-
-def selected_score(task: str) -> str:
-    """The validation score a search ranks cut points by for a record of ``task``."""
-    return shown_scores(task)[1]
+def write_record(path: Path, record: TrialRecord) -> None:
+    """Save ``record`` at ``path`` whole or not at all."""
+    write_json(path, record.to_dict())
 
 
 def mean_std(values: list[float]) -> dict[str, float]:

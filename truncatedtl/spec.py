@@ -1,14 +1,22 @@
 """The model a run trains, resolved once: backbone, weights, strategy, cut point, head and task.
 
-Every command builds a :class:`ModelSpec` through :func:`resolve_spec` and hands it to build, plan, profile,
-export and the trial record, so the cut of a strategy that trains the full network is derived in one place."""
+A :class:`ModelSpec` is made by :meth:`truncatedtl.tasks.Task.spec` (the one place a cut is resolved), handed to
+build, plan, profile, export and the trial record, and saved in a run's ``config.json`` so that loading a run
+reads it instead of resolving it again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from .backbones import Backbone
-from .strategies import HeadSpec, get_strategy
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """The new head: classes (outputs), pooling, optional hidden layer, and the input it will see."""
+
+    num_classes: int
+    image_size: int = 224
+    pool: bool = True
+    hidden: int = 0
 
 
 @dataclass(frozen=True)
@@ -22,14 +30,9 @@ class ModelSpec:
     head: HeadSpec
     task: str = "classification"
 
+    def to_dict(self) -> dict:
+        return asdict(self)
 
-def resolve_spec(backbone: Backbone, strategy: str, cut: int | None, head: HeadSpec,
-                 task: str = "classification") -> ModelSpec:
-    """Check ``strategy`` and ``cut`` against ``backbone`` and return the spec with the cut it really trains."""
-    from .tasks import get_task
-
-    if head.num_classes < 1:
-        raise ValueError(f"--num-classes must be at least 1, got {head.num_classes}")
-    get_task(task).check_strategy(strategy)
-    resolved = get_strategy(strategy).resolve_cut(backbone, cut)
-    return ModelSpec(backbone.name, backbone.weights, strategy, resolved, head, task)
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelSpec:
+        return cls(**{**values, "head": HeadSpec(**values["head"])})

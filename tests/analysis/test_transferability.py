@@ -8,7 +8,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from truncatedtl.analysis.svcca import random_baseline
 from truncatedtl.analysis.transferability import Transferability, baseline_seed, block_pairs, transferability
 from truncatedtl.backbones import cut_points, load_backbone
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 SIZE, SAMPLES, POSITIONS = 32, 24, 16
 
@@ -25,7 +26,7 @@ def loader() -> DataLoader:
 
 
 def network(backbone, strategy: str = "ftl", cut: int | None = None):
-    return build(strategy, backbone, cut, HeadSpec(2, SIZE))
+    return build_network(resolve_spec(backbone, strategy, cut, HeadSpec(2, SIZE)), backbone)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import torch
 
 from truncatedtl.analysis.complexity import count_params
 from truncatedtl.backbones import BackboneError, available, load_backbone
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 SIZE = 32
 # One representative per family runs every cut point; the big variants of a family are checked by declaration.
@@ -37,7 +38,7 @@ def test_every_cut_point_builds_runs_and_matches_its_declaration(name):
     cumulative = list(itertools.accumulate(params))
     assert all(a < b for a, b in itertools.pairwise(cumulative)), "params must rise with k"
     k = backbone.block_ends[1]
-    net = build("ttl", backbone, k, head).eval()
+    net = build_network(resolve_spec(backbone, "ttl", k, head), backbone).eval()
     assert count_params(net) == cumulative[k] + points[k].channels * 2 + 2
     with torch.no_grad():
         assert net(torch.randn(1, 3, SIZE, SIZE, SIZE)).shape == (1, 2)
@@ -73,8 +74,8 @@ def test_a_volume_constant_along_depth_gives_the_2d_logits(name):
     weights = "pretrained" if name == "efficientnet_lite0" else "none"
     flat, deep = load_backbone(name, weights), load_backbone(f"{name}@3d", weights)
     torch.manual_seed(0)
-    net2 = build("ftl", flat, None, HeadSpec(3, SIZE)).eval()
-    net3 = build("ftl", deep, None, HeadSpec(3, SIZE)).eval()
+    net2 = build_network(resolve_spec(flat, "ftl", None, HeadSpec(3, SIZE)), flat).eval()
+    net3 = build_network(resolve_spec(deep, "ftl", None, HeadSpec(3, SIZE)), deep).eval()
     net3.head.load_state_dict(net2.head.state_dict())
     image = torch.randn(2, 3, SIZE, SIZE)
     volume = image.unsqueeze(2).expand(2, 3, SIZE, SIZE, SIZE).contiguous()
@@ -107,7 +108,7 @@ def test_tf_half_width_units_work_in_3d():
     for name in ("resnet18_3d", "efficientnet_lite0@3d", "r3d_18"):
         backbone = load_backbone(name)
         k = backbone.block_ends[1]
-        tf, full = build("tf", backbone, k, HeadSpec(2, 16)), build("ftl", backbone, None, HeadSpec(2, 16))
+        tf, full = build_network(resolve_spec(backbone, "tf", k, HeadSpec(2, 16)), backbone), build_network(resolve_spec(backbone, "ftl", None, HeadSpec(2, 16)), backbone)
         assert count_params(tf) < count_params(full)
         with torch.no_grad():
             assert tf.eval()(torch.randn(1, 3, 16, 16, 16)).shape == (1, 2)

@@ -11,7 +11,8 @@ import torch
 
 from truncatedtl.analysis.complexity import count_params
 from truncatedtl.backbones import available, load_backbone
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 SIZE = 32
 CLASSES = 2
@@ -60,7 +61,7 @@ def test_truncated_networks_build_run_and_count_their_units(name):
     cuts = range(len(expected)) if name in BUILD_EVERY_CUT else [0, *backbone.block_ends]
     runs = {0, *backbone.block_ends}
     for k in cuts:
-        net = build("ttl", backbone, k, HeadSpec(CLASSES, SIZE)).eval()
+        net = build_network(resolve_spec(backbone, "ttl", k, HeadSpec(CLASSES, SIZE)), backbone).eval()
         assert len(net.body) == k + 1 and net.neck is None
         assert count_params(net) == expected[k], k
         if k in runs:

@@ -11,7 +11,8 @@ from torch import nn
 from truncatedtl.analysis.complexity import count_params
 from truncatedtl.backbones import Backbone, BackboneError, load_backbone
 from truncatedtl.backbones.generic import GenericFamily
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 SIZE = 64
 
@@ -48,7 +49,7 @@ def test_derived_chain_is_forward_features_and_cuts_at_every_block_boundary(name
         torch.testing.assert_close(y, model.forward_features(x))
     params = []
     for k in backbone.block_ends:
-        net = build("ttl", backbone, k, HeadSpec(2, SIZE)).eval()
+        net = build_network(resolve_spec(backbone, "ttl", k, HeadSpec(2, SIZE)), backbone).eval()
         with torch.no_grad():
             assert net(torch.randn(1, 3, SIZE, SIZE)).shape == (1, 2)
         params.append(count_params(net))
@@ -73,7 +74,7 @@ def test_unregistered_timm_name_loads_generically_with_its_weights_file(tmp_path
     assert torch.all(backbone.units[0].module[0].weight == 0.5)
     assert backbone.neck_channels() == 1280
     with pytest.raises(BackboneError, match="TransFusion .* is not supported for mobilenetv2_050"):
-        build("tf", backbone, 3, HeadSpec(2, SIZE))
+        build_network(resolve_spec(backbone, "tf", 3, HeadSpec(2, SIZE)), backbone)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(BackboneError, match=r"--weights path/to/mobilenetv2_050.safetensors"):
         load_backbone("mobilenetv2_050", "pretrained")

@@ -4,7 +4,8 @@ import pytest
 
 from truncatedtl.analysis.complexity import count_macs, count_params
 from truncatedtl.backbones import load_backbone
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +21,14 @@ def test_cut_points_and_block_boundaries(resnet50):
 
 @pytest.mark.parametrize("cut, params_m, macs_g", [(11, 6.31, 2.88), (13, 8.55, 3.32), (16, 23.51, 4.13)])
 def test_truncated_params_and_macs(resnet50, cut, params_m, macs_g):
-    net = build("ttl", resnet50, cut, HeadSpec(2, 224))
+    net = build_network(resolve_spec(resnet50, "ttl", cut, HeadSpec(2, 224)), resnet50)
     assert count_params(net) / 1e6 == pytest.approx(params_m, abs=0.005)
     assert count_macs(net, (3, 224, 224)) / 1e9 == pytest.approx(macs_g, rel=0.01)
 
 
 def test_truncation_removes_the_top(resnet50):
-    net = build("ttl", resnet50, 11, HeadSpec(2, 224))
-    full = build("ftl", resnet50, None, HeadSpec(2, 224))
+    net = build_network(resolve_spec(resnet50, "ttl", 11, HeadSpec(2, 224)), resnet50)
+    full = build_network(resolve_spec(resnet50, "ftl", None, HeadSpec(2, 224)), resnet50)
     assert len(net.body) == 12 and len(full.body) == 17
     assert not any(k.startswith(("body.12.", "body.16.")) for k in net.state_dict())
     assert count_params(full) - count_params(net) == sum(

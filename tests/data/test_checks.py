@@ -10,7 +10,7 @@ import torch
 
 from tests.conftest import write_png
 from truncatedtl.data import DataError, load_data
-from truncatedtl.engine.metrics import scores
+from truncatedtl.tasks.classification.metrics import scores
 
 
 def folder(root: Path, layout: dict[str, tuple[str, ...]], n: int = 4) -> Path:

@@ -18,7 +18,8 @@ from truncatedtl.deploy.inputs import collect_inputs
 from truncatedtl.deploy.metadata import Metadata
 from truncatedtl.deploy.predict import predict
 from truncatedtl.deploy.runtime import TorchRuntime
-from truncatedtl.engine.run import RunConfig, build_network
+from truncatedtl.engine.run import RunConfig, model_spec
+from truncatedtl.tasks import build_network
 
 SIZE = 32
 
@@ -78,7 +79,7 @@ def test_predict_gives_the_same_probabilities_for_16_and_8_bit(pair16: tuple[Pat
     torch.manual_seed(0)
     backbone = load_backbone("resnet18", "none")
     config = RunConfig(data="synthetic", backbone="resnet18", strategy="ttl", cut=2, image_size=SIZE)
-    model = build_network(config, backbone, 2).eval()
+    model = build_network(model_spec(config, backbone, 2), backbone).eval()
     metadata = Metadata(backbone="resnet18", strategy="ttl", cut=2, image_size=SIZE, spatial_dims=2, in_chans=3,
                         mean=list(backbone.mean), std=list(backbone.std), classes=["a", "b"], task="binary")
     probs = predict(TorchRuntime(model), metadata, collect_inputs(list(pair16), 2)).probabilities

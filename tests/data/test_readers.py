@@ -47,7 +47,7 @@ def test_csv_multilabel_with_own_splits(tmp_path):
         rows.append(f"img/{i}.png,{i % 2},{(i // 2) % 2},{['train', 'val', 'test'][i % 3]}")
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
     data = load_data(tmp_path / "m.csv")
-    assert data.task == "multilabel" and data.classes == ["effusion", "nodule"]
+    assert data.kind == "multilabel" and data.classes == ["effusion", "nodule"]
     assert data.train.labels.shape == (4, 2)
 
 
@@ -96,7 +96,7 @@ def test_synthetic_is_reproducible_and_balanced():
 def test_medmnist_npz_keeps_its_own_splits():
     data = load_data(SHARED / "pneumoniamnist" / "pneumoniamnist.npz")
     assert [len(s) for s in data.splits().values()] == [3882, 524, 624]
-    assert data.spatial_dims == 2 and data.task == "binary"
+    assert data.spatial_dims == 2 and data.kind == "binary"
     assert images(data.val.subset(np.arange(4)), 64, 2).shape == (4, 1, 64, 64)
 
 

@@ -16,8 +16,10 @@ from truncatedtl.backbones import load_backbone
 from truncatedtl.deploy.explain import explain_run, file_stem
 from truncatedtl.deploy.saliency import Explainer, agreement, mass_share, top_indices
 from truncatedtl.engine import RunConfig, TrainedRun, save_run, train
-from truncatedtl.engine.run import build_network
+from truncatedtl.engine.run import model_spec
+from truncatedtl.record import TrialRecord
 from truncatedtl.surgery import Head, Network
+from truncatedtl.tasks import build_network
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -133,9 +135,12 @@ def test_a_volume_run_writes_a_montage_and_nifti_maps(tmp_path: Path) -> None:
     config = RunConfig(data=str(data), backbone="resnet18_3d", strategy="ttl", cut=1, image_size=side,
                        weights="none")
     torch.manual_seed(0)
-    state = build_network(config, load_backbone("resnet18_3d", "none"), 2).state_dict()
-    result = {"cut": 1, "classes": ["0", "1"], "task": "binary"}
-    run = save_run(TrainedRun(config, result, [{"epoch": 0}], state), tmp_path / "run3d")
+    spec = model_spec(config, load_backbone("resnet18_3d", "none"), 2)
+    state = build_network(spec, load_backbone("resnet18_3d", "none")).state_dict()
+    result = TrialRecord(strategy="ttl", backbone="resnet18_3d", cut=1, params=0, macs=0, epochs=0, best_epoch=0,
+                         seconds=0.0, val={}, seed=0, image_size=side, weights="none", data=str(data), task="binary",
+                         classes=["0", "1"], samples={}, notes=[])
+    run = save_run(TrainedRun(config, spec, result, [{"epoch": 0}], state), tmp_path / "run3d")
     explain_run(run, [positives(data, 2, 3)], tmp_path / "ex", versus=run)
     names = sorted(p.name for p in (tmp_path / "ex").iterdir())
     assert names == ["0000_positives3_images_0.input.nii.gz", "0000_positives3_images_0.nii.gz",

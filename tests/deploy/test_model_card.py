@@ -11,7 +11,7 @@ from truncatedtl.analysis.complexity import count_params
 from truncatedtl.backbones import load_backbone
 from truncatedtl.deploy import export_run
 from truncatedtl.deploy.model_card import CARD, NOT_COMPUTED
-from truncatedtl.strategies import HeadSpec
+from truncatedtl.spec import HeadSpec
 from truncatedtl.strategies._base import full_network
 
 

@@ -15,8 +15,9 @@ import torch
 from truncatedtl.backbones import load_backbone
 from truncatedtl.engine import RunConfig, train
 from truncatedtl.engine.recipes import get_recipe
-from truncatedtl.engine.run import build_network
+from truncatedtl.engine.run import model_spec
 from truncatedtl.strategies import get_strategy
+from truncatedtl.tasks import build_network
 
 TINY = {"data": "synthetic", "backbone": "resnet18", "image_size": 32, "max_epochs": 2, "limit": 32,
         "weights": "none", "batch_size": 16}
@@ -26,9 +27,12 @@ ARGS = ["--data", "synthetic", "--backbone", "resnet18", "--image-size", "32", "
 
 def _groups(strategy: str, cut: int | None, recipe: str, pretrained: bool) -> list[dict]:
     config = RunConfig(strategy=strategy, cut=cut, **TINY)
-    model = build_network(config, load_backbone("resnet18"), 2)
-    plan = get_strategy(strategy).plan(model, 0.01)
-    return get_recipe(recipe).optimizer(plan.param_groups, pretrained).param_groups
+    backbone = load_backbone("resnet18")
+    spec = model_spec(config, backbone, 2)
+    model = build_network(spec, backbone)
+    plan = get_strategy(strategy).plan(model, 0.01, spec.cut)
+    chosen = get_recipe(recipe)
+    return chosen.optimizer(chosen.groups(plan.param_groups, pretrained)).param_groups
 
 
 def test_paper_3d_trains_pretrained_weights_at_a_tenth_of_new_ones():
@@ -51,17 +55,17 @@ def test_paper_2d_is_adam_at_the_plan_rates():
 def test_paper_3d_runs_a_cosine_schedule_and_monitors_auroc():
     run = train(RunConfig(strategy="ttl", cut=2, recipe="paper-3d", **{**TINY, "max_epochs": 3}))
     lrs = [h["lr"] for h in run.history]
-    assert run.result["recipe"] == "paper-3d" and run.result["monitor"] == "auroc" and run.result["lr"] == 0.01
+    assert run.result.recipe == "paper-3d" and run.result.monitor == "auroc" and run.result.lr == 0.01
     # the LR each epoch trained at: cosine from 0.01 towards 0 over 3 epochs
     assert lrs == pytest.approx([0.01 * (1 + np.cos(np.pi * e / 3)) / 2 for e in range(3)])
     best = max(run.history, key=lambda h: h["val_auroc"])
-    assert run.result["best_epoch"] == best["epoch"]
+    assert run.result.best_epoch == best["epoch"]
 
 
 def test_monitor_loss_keeps_the_lowest_validation_loss():
     run = train(RunConfig(strategy="ttl", cut=2, monitor="loss", lr=1e-2, **{**TINY, "max_epochs": 3}))
     best = min(run.history, key=lambda h: h["val_loss"])
-    assert run.result["best_epoch"] == best["epoch"] and run.result["val"]["loss"] == best["val_loss"]
+    assert run.result.best_epoch == best["epoch"] and run.result.val["loss"] == best["val_loss"]
 
 
 @pytest.mark.parametrize("option, value, message", [

@@ -9,7 +9,8 @@ import torch
 
 from truncatedtl.backbones import load_backbone
 from truncatedtl.engine.memory_format import MARGIN, choose_memory_format, torch_format
-from truncatedtl.strategies import HeadSpec, build
+from truncatedtl.spec import HeadSpec
+from truncatedtl.tasks import build_network, resolve_spec
 
 
 @pytest.mark.parametrize(("name", "cut", "size"), [("resnet18", 3, 32), ("efficientnet_lite0", 5, 32),
@@ -17,7 +18,7 @@ from truncatedtl.strategies import HeadSpec, build
 def test_channels_last_gives_the_same_logits(name: str, cut: int, size: int) -> None:
     backbone = load_backbone(name, "none")
     torch.manual_seed(0)
-    model = build("ttl", backbone, cut, HeadSpec(3, size)).eval()
+    model = build_network(resolve_spec(backbone, "ttl", cut, HeadSpec(3, size)), backbone).eval()
     x = torch.randn(2, *backbone.input_shape(size))
     with torch.no_grad():
         plain = model(x)
@@ -28,7 +29,7 @@ def test_channels_last_gives_the_same_logits(name: str, cut: int, size: int) -> 
 
 def test_auto_measures_both_formats_and_keeps_channels_last_only_when_faster() -> None:
     backbone = load_backbone("resnet18", "none")
-    model = build("ttl", backbone, 2, HeadSpec(2, 32))
+    model = build_network(resolve_spec(backbone, "ttl", 2, HeadSpec(2, 32)), backbone)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     rng = torch.get_rng_state()
     chosen = choose_memory_format("auto", model, (3, 32, 32), torch.device("cpu"), 64, steps=100)

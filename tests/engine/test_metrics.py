@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from truncatedtl.engine import scores
+from truncatedtl.tasks.classification.metrics import scores
 
 
 def test_binary_matches_sklearn():

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from truncatedtl.engine import LoopConfig, RunConfig, TrainingError, fit, load_run, prepare, save_run, train
-from truncatedtl.engine.run import build_network
+from truncatedtl.engine.run import model_spec
 from truncatedtl.strategies import get_strategy
+from truncatedtl.tasks import build_network
 
 TINY = {"data": "synthetic", "backbone": "resnet18", "image_size": 32, "max_epochs": 2, "limit": 48,
         "weights": "none"}
@@ -22,16 +23,16 @@ def ttl_run():
 def test_same_seed_same_numbers_other_seed_other_numbers(ttl_run):
     again = train(RunConfig(strategy="ttl", cut=2, **TINY))
     other = train(RunConfig(strategy="ttl", cut=2, seed=1, **TINY))
-    assert again.result["val"] == ttl_run.result["val"] and again.result["test"] == ttl_run.result["test"]
+    assert again.result.val == ttl_run.result.val and again.result.test == ttl_run.result.test
     assert all(torch.equal(ttl_run.state[k], again.state[k]) for k in ttl_run.state)
-    assert other.result["val"] != ttl_run.result["val"]
+    assert other.result.val != ttl_run.result.val
 
 
 def test_best_checkpoint_is_the_best_validation_epoch(ttl_run):
     history = ttl_run.history
     best = max(history, key=lambda h: h["val_auprc"])
-    assert ttl_run.result["best_epoch"] == best["epoch"]
-    assert ttl_run.result["val"]["auprc"] == pytest.approx(best["val_auprc"])
+    assert ttl_run.result.best_epoch == best["epoch"]
+    assert ttl_run.result.val["auprc"] == pytest.approx(best["val_auprc"])
 
 
 def test_linear_strategy_leaves_body_bit_identical():
@@ -49,11 +50,11 @@ def test_linear_strategy_leaves_body_bit_identical():
 def test_nan_loss_stops_with_a_clear_error():
     config = RunConfig(strategy="ttl", cut=1, **TINY)
     prepared = prepare(config)
-    model = build_network(config, prepared.backbone, 2)
+    model = build_network(model_spec(config, prepared.backbone, 2), prepared.backbone)
     torch.nn.init.constant_(model.head.classifier[-1].weight, float("nan"))
     strategy = get_strategy("ttl")
     with pytest.raises(TrainingError, match="loss became nan at epoch 1, batch 1"):
-        fit(model, strategy.plan(model, 1e-4), prepared.loader("train", config), prepared.loader("val", config),
+        fit(model, strategy.plan(model, 1e-4, 1), prepared.loader("train", config), prepared.loader("val", config),
             "binary", LoopConfig(max_epochs=1))
 
 
@@ -62,7 +63,22 @@ def test_run_directory_round_trips(ttl_run, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.csv", "model.safetensors",
                                                      "result.json"]
     result = json.loads((out / "result.json").read_text())
-    assert result["cut"] == 2 and result["params"] == ttl_run.result["params"]
-    model, config, _ = load_run(out)
-    assert config.cut == 2 and len(model.body) == 3
+    assert result["cut"] == 2 and result["params"] == ttl_run.result.params
+    saved = json.loads((out / "config.json").read_text())["spec"]
+    assert saved == {"backbone": "resnet18", "weights": "none", "strategy": "ttl", "cut": 2, "task": "classification",
+                     "head": {"num_classes": 2, "image_size": 32, "pool": True, "hidden": 0}}
+    run = load_run(out)
+    model, config = run.model, run.config
+    assert config.cut == 2 and run.spec == ttl_run.spec and len(model.body) == 3 and run.result == ttl_run.result
     assert all(torch.equal(model.state_dict()[k], ttl_run.state[k]) for k in ttl_run.state)
+
+
+def test_a_run_saved_before_config_json_kept_its_spec_still_loads(ttl_run, tmp_path):
+    """Older run directories: the spec is read from the options and result.json's resolved cut, not resolved."""
+    out = save_run(ttl_run, tmp_path / "run")
+    values = json.loads((out / "config.json").read_text())
+    del values["spec"]
+    (out / "config.json").write_text(json.dumps(values))
+    run = load_run(out)
+    assert run.spec == ttl_run.spec
+    assert all(torch.equal(run.model.state_dict()[k], ttl_run.state[k]) for k in ttl_run.state)

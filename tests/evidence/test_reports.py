@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -81,9 +82,10 @@ def test_collapse_and_ceiling_flags_fire_on_constructed_cases_and_not_on_a_healt
     why = degenerate({"test": collapsed}, 32, "efficientnet_lite0")
     assert "receptive field of efficientnet_lite0" in why and "32 px" in why
     assert degenerate({"test": healthy}, 32, "efficientnet_lite0") is None
-    record = {"best_epoch": 3, "epochs": 3, "image_size": 32, "backbone": "efficientnet_lite0"}
+    record = SimpleNamespace(best_epoch=3, epochs=3, image_size=32, backbone="efficientnet_lite0", flags=None)
     assert set(record_flags(record, {"test": collapsed})) == {"degenerate", "still_improving"}
-    assert record_flags({**record, "best_epoch": 2}, {"test": healthy}) == {}
+    record.best_epoch = 2
+    assert record_flags(record, {"test": healthy}) == {}
     assert ceiling_tie({9: 1.0, 10: 1.0 - 7e-14, 11: 1.0 + 3e-14, 5: 0.8}) == [9, 10, 11]
     assert ceiling_tie({9: 0.91, 10: 0.90, 5: 0.8}) == [9]
     blank = Predictions("segmentation", np.arange(2).astype(str), counts=np.array([[[0], [0], [5]], [[0], [0], [3]]]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from truncatedtl.backbones import load_backbone
 from truncatedtl.engine import Prepared
 from truncatedtl.search.session import Session
@@ -16,9 +18,11 @@ def fake_session(method: str, val_auprc: dict[int, float], **values) -> tuple[Se
     ``values``: search settings (``select`` best unless given)."""
     asked: list[Trial] = []
 
-    def run(trials: list[Trial]) -> list[dict]:
+    def run(trials: list[Trial]) -> list[SimpleNamespace]:
+        """Stand-ins of the trial records with what a session reads of them: the trial key and val scores."""
         asked.extend(trials)
-        return [{"trial": t.key, "val": {"auprc": 0.5 if t.strategy == "ftl" else val_auprc[t.cut]}} for t in trials]
+        return [SimpleNamespace(trial=t.key, val={"auprc": 0.5 if t.strategy == "ftl" else val_auprc[t.cut]})
+                for t in trials]
 
     prepared = Prepared(data=None, backbone=load_backbone("resnet18"))
     values.setdefault("select", "best")

@@ -15,8 +15,8 @@ def test_worker_processes_give_the_same_records(tmp_path):
     trials = TRIALS[1:]
     serial = run_trials(trials, tiny_base(), TrialStore(tmp_path / "serial", {"x": 1}))
     parallel = run_trials(trials, tiny_base(), TrialStore(tmp_path / "parallel", {"x": 1}), workers=2)
-    assert without_timing(parallel) == without_timing(serial)
-    assert [r["trial"] for r in parallel] == [t.key for t in trials]
+    assert without_timing([r.to_dict() for r in parallel]) == without_timing([r.to_dict() for r in serial])
+    assert [r.trial for r in parallel] == [t.key for t in trials]
 
 
 def test_finished_trials_are_not_trained_again(tmp_path):

@@ -4,7 +4,8 @@ are low for a right prediction and high for a wrong one."""
 import numpy as np
 import torch
 
-from truncatedtl.segmentation import DiceJaccard, segmentation_loss
+from truncatedtl.tasks.segmentation.losses import segmentation_loss
+from truncatedtl.tasks.segmentation.metrics import DiceJaccard
 
 
 def _numpy_reference(pred: np.ndarray, truth: np.ndarray, classes: list[int]) -> tuple[list[float], list[float]]:

@@ -5,12 +5,20 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from truncatedtl.api import model_spec
 from truncatedtl.engine import LoopConfig, fit
-from truncatedtl.segmentation import build_segmentation, training_plan
-from truncatedtl.tasks import get_task
+from truncatedtl.strategies import TrainingPlan
+from truncatedtl.tasks import build_network, get_task
 
 SIZE = 32
 LR = 1e-3
+
+
+def _unet(strategy: str, cut: int | None, num_classes: int = 2) -> tuple[torch.nn.Module, TrainingPlan]:
+    """The U-Net ``strategy`` trains on unet_resnet18 at ``cut`` for ``num_classes`` mask classes, and its plan."""
+    spec, backbone = model_spec("unet_resnet18", cut, num_classes, "none", strategy)
+    model = build_network(spec, backbone)
+    return model, get_task("segmentation").plan(spec, model, LR)
 
 
 def _loader() -> DataLoader:
@@ -20,8 +28,8 @@ def _loader() -> DataLoader:
 
 
 def test_ttl_is_the_full_unet_minus_what_lies_above_the_cut():
-    full = build_segmentation("ftl", "unet_resnet18", "none", None, 1)
-    cut = build_segmentation("ttl", "unet_resnet18", "none", 2, 1)
+    full, _ = _unet("ftl", None)
+    cut, _ = _unet("ttl", 2)
     assert len(full.encoder) == 5 and len(cut.encoder) == 3
     assert [len(full.decoder.blocks), len(cut.decoder.blocks)] == [5, 3]
     assert [b.conv2[0].out_channels for b in cut.decoder.blocks] == [64, 32, 16]
@@ -33,9 +41,9 @@ def test_ttl_is_the_full_unet_minus_what_lies_above_the_cut():
 @pytest.mark.parametrize("strategy, cut, frozen_units", [("lwft", 2, 3), ("linear", None, 5)])
 def test_frozen_encoder_units_and_bn_statistics_do_not_move(strategy, cut, frozen_units):
     torch.manual_seed(0)
-    model = build_segmentation(strategy, "unet_resnet18", "none", cut, 1)
+    model, plan = _unet(strategy, cut)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    fit(model, training_plan(model, LR), _loader(), _loader(), "segmentation", LoopConfig(lr=LR, max_epochs=1),
+    fit(model, plan, _loader(), _loader(), "segmentation", LoopConfig(lr=LR, max_epochs=1),
         task=get_task("segmentation"))
     after = model.state_dict()
     frozen = [k for k in before if k.startswith("encoder.") and int(k.split(".")[1]) < frozen_units]
@@ -47,8 +55,7 @@ def test_frozen_encoder_units_and_bn_statistics_do_not_move(strategy, cut, froze
 
 
 def test_lwft_groups_new_parts_at_eta_and_the_encoder_above_the_cut_at_a_tenth():
-    model = build_segmentation("lwft", "unet_resnet18", "none", 2, 1)
-    plan = training_plan(model, LR)
+    model, plan = _unet("lwft", 2)
     assert [g["lr"] for g in plan.param_groups] == [LR, LR / 10]
     names = {id(p): n for n, p in model.named_parameters()}
     new, top = ([names[id(p)] for p in g["params"]] for g in plan.param_groups)
@@ -61,8 +68,7 @@ def test_lwft_groups_new_parts_at_eta_and_the_encoder_above_the_cut_at_a_tenth()
 
 def test_ftl_and_ttl_train_everything_at_one_rate():
     for strategy, cut in (("ftl", None), ("ttl", 1)):
-        model = build_segmentation(strategy, "unet_resnet18", "none", cut, 3)
-        plan = training_plan(model, LR)
+        model, plan = _unet(strategy, cut, 3)
         assert not plan.frozen and {g["lr"] for g in plan.param_groups} == {LR}
         assert sum(len(g["params"]) for g in plan.param_groups) == len(list(model.parameters()))
         # encoder pretrained, decoder and head fresh: a recipe may treat them apart
@@ -76,8 +82,8 @@ def test_ftl_and_ttl_train_everything_at_one_rate():
     ("ttl", None, "needs a cut point"),
     ("ttl", 9, "out of range"),
     ("lwft", 4, "that is the linear strategy"),
-    ("svcca", 2, "unknown segmentation strategy"),
+    ("svcca", 2, "unknown strategy 'svcca'"),
 ])
 def test_refusals_say_why(strategy, cut, message):
     with pytest.raises(ValueError, match=message):
-        build_segmentation(strategy, "unet_resnet18", "none", cut, 1)
+        _unet(strategy, cut)

@@ -10,7 +10,7 @@ from PIL import Image
 from truncatedtl.data.masks import load_masks
 from truncatedtl.engine import RunConfig, evaluate_checkpoint, load_run, prepare, save_run, train
 from truncatedtl.evidence import Predictions
-from truncatedtl.segmentation.writer import write_predictions
+from truncatedtl.tasks.segmentation.writer import write_predictions
 
 SIZE = 32
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -22,14 +22,14 @@ def test_tiny_unet_reaches_validation_dice_above_0_9_on_synthetic_seg(tmp_path):
                        image_size=SIZE, max_epochs=4, lr=1e-2, batch_size=16, weights="none")
     prepared = prepare(config)
     run = train(config, prepared)
-    best = run.result["val"]
-    assert run.result["monitor"] == "dice" and run.result["task"] == "segmentation"
+    best = run.result.val
+    assert run.result.monitor == "dice" and run.result.task == "segmentation"
     assert best["dice"] > 0.9 and 0 < best["jaccard"] < best["dice"]
-    assert run.result["test"]["dice"] > 0.85
+    assert run.result.test["dice"] > 0.85
     save_run(run, tmp_path / "run")
     checkpoint = tmp_path / "run" / "model.safetensors"
-    assert evaluate_checkpoint(config, checkpoint, prepared, "val")[0]["dice"] == best["dice"]  # the best epoch's
-    model = load_run(tmp_path / "run")[0]
+    assert evaluate_checkpoint(config, run.spec, checkpoint, prepared, "val")[0]["dice"] == best["dice"]  # the best's
+    model = load_run(tmp_path / "run").model
 
     images = []
     for i, (h, w) in enumerate([(48, 70), (128, 128)]):

@@ -6,11 +6,12 @@ import segmentation_models_pytorch as smp
 import torch
 from segmentation_models_pytorch.encoders import get_encoder
 
+from truncatedtl import create_model
 from truncatedtl.analysis.complexity import count_params
-from truncatedtl.backbones import BackboneError
+from truncatedtl.backbones import BackboneError, available, load_backbone
 from truncatedtl.backbones.weights import efficientnet_lite0_offline
-from truncatedtl.segmentation import available, build_segmentation, load_encoder, segmentation_loss
-from truncatedtl.segmentation.unet import build_unet
+from truncatedtl.tasks.segmentation.losses import segmentation_loss
+from truncatedtl.tasks.segmentation.unet import build_unet
 
 SIZE = 32
 NAMES = {"unet_resnet34": "resnet34", "unet_efficientnet_lite0": "tu-efficientnet_lite0"}
@@ -18,7 +19,7 @@ NAMES = {"unet_resnet34": "resnet34", "unet_efficientnet_lite0": "tu-efficientne
 
 @pytest.mark.parametrize("name", NAMES)
 def test_params_reported_exist_fall_with_depth_and_all_receive_gradients(name):
-    backbone = load_encoder(name)
+    backbone = load_backbone(name)
     counts = []
     for cut in backbone.block_ends:
         torch.manual_seed(0)
@@ -42,7 +43,7 @@ def test_params_reported_exist_fall_with_depth_and_all_receive_gradients(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_smp_encoder_depth_keeps_what_our_cut_removes(name):
-    backbone = load_encoder(name)
+    backbone = load_backbone(name)
     depth = 3
     cut = next(p.index for p in backbone.cut_points if p.stride == 2 ** depth)  # first unit at 1/8
     ours = count_params(build_unet(backbone, cut, 1))
@@ -55,13 +56,13 @@ def test_smp_encoder_depth_keeps_what_our_cut_removes(name):
     assert count_params(build_unet(backbone, backbone.last_cut, 1)) == count_params(full)
 
 
-@pytest.mark.parametrize("name", available())
+@pytest.mark.parametrize("name", available(task="segmentation"))
 def test_skip_features_are_smps_and_match_the_declared_cut_points(name):
     """Contract over every registered U-Net backbone."""
-    backbone = load_encoder(name)
+    backbone = load_backbone(name)
     encoder = name.removeprefix("unet_")
     with torch.random.fork_rng():
-        torch.manual_seed(0)  # load_encoder's random init
+        torch.manual_seed(0)  # load_backbone's random init
         reference = get_encoder(encoder if encoder.startswith("resnet") else f"tu-{encoder}", weights=None).eval()
     model = build_unet(backbone, backbone.last_cut, 1).eval()
     x = torch.randn(1, 3, 64, 64)
@@ -77,7 +78,7 @@ def test_skip_features_are_smps_and_match_the_declared_cut_points(name):
 
 def test_offline_imagenet_weights_reach_the_efficientnet_lite0_encoder():
     offline = efficientnet_lite0_offline()
-    model = build_segmentation("ttl", "unet_efficientnet_lite0", "pretrained", 3, 1)
+    model = create_model("unet_efficientnet_lite0", 3, weights="pretrained")
     assert torch.equal(model.encoder[0][0].weight, offline["conv_stem.weight"])
     assert torch.equal(model.encoder[3][0].conv_pwl.weight, offline["blocks.2.0.conv_pwl.weight"])
     assert torch.equal(model.encoder[1][0].bn1.running_var, offline["blocks.0.0.bn1.running_var"])
@@ -92,9 +93,9 @@ def test_resnet34_weights_from_a_local_file_and_a_clear_error_without_the_hub(tm
     state = {k: v.contiguous() for k, v in source.state_dict().items()}
     state["fc.weight"], state["fc.bias"] = torch.zeros(1000, 512), torch.zeros(1000)  # an ImageNet classifier
     save_file(state, str(tmp_path / "resnet34.safetensors"))
-    model = build_segmentation("ttl", "unet_resnet34", tmp_path / "resnet34.safetensors", 2, 1)
+    model = create_model("unet_resnet34", 2, weights=tmp_path / "resnet34.safetensors")
     assert torch.equal(model.encoder[2][0].conv1.weight, source.layer2[0].conv1.weight)
     assert torch.equal(model.encoder[0][1].running_mean, source.bn1.running_mean)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(BackboneError, match=r"not reachable.*--weights path/to/resnet34\.safetensors"):
-        load_encoder("unet_resnet34", "pretrained")
+        load_backbone("unet_resnet34", "pretrained")

@@ -19,11 +19,13 @@ from .generic import GenericFamily
 from .inflate import InflatedFamily, Inflation, inflated_name, parse_inflated
 from .resnet import ResNetFamily
 from .resnet3d import ResNet3dFamily, no_pretrained
+from .smp import SmpResNetFamily, SmpTimmEfficientNetFamily
 from .video import VideoResNetFamily, kinetics_weights
 from .weights import MIN_COVERAGE, download_pretrained, efficientnet_lite0_offline, load_weights, read_weights
 
-__all__ = ["UNET_PREFIX", "Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone",
-           "cut_points", "inflated_name", "input_side", "spatial_dims_of", "register", "resolve_weights", "source_layout"]
+__all__ = ["Backbone", "BackboneError", "CutPoint", "Family", "Unit", "available", "load_backbone", "cut_points",
+           "inflated_name", "input_side", "register", "resolve_weights", "served_tasks", "source_layout",
+           "spatial_dims_of"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,6 @@ class _Entry:
 
 
 _REGISTRY: dict[str, _Entry] = {}
-# Backbone names of the segmentation U-Nets, registered with their encoders in truncatedtl.segmentation.
-UNET_PREFIX = "unet_"
 
 
 def register(name: str, family: Family, offline: Callable[[], dict[str, torch.Tensor]] | None = None) -> None:
@@ -53,11 +53,24 @@ for _name, _source in (("resnet18_3d", "resnet18"), ("resnet50_3d", "resnet50"),
 for _name in ("r3d_18", "r2plus1d_18"):
     register(_name, VideoResNetFamily(), offline=kinetics_weights(_name))
 register("ct_resnet152_3d", CtResNetFamily(), offline=astra_offline)
+# The encoders of the segmentation U-Nets.
+for _name in ("resnet18", "resnet34", "resnet50"):
+    register(f"unet_{_name}", SmpResNetFamily(_name))
+for _name in ("efficientnet_b0", "mobilenetv2_100"):
+    register(f"unet_{_name}", SmpTimmEfficientNetFamily(_name))
+register("unet_efficientnet_lite0", SmpTimmEfficientNetFamily("efficientnet_lite0"), offline=efficientnet_lite0_offline)
 
 
-def available(spatial_dims: int | None = None) -> list[str]:
-    """Registered backbone names, those of ``spatial_dims`` (2: images, 3: volumes) where given."""
-    return sorted(n for n, e in _REGISTRY.items() if spatial_dims in (None, e.family.spatial_dims))
+def available(spatial_dims: int | None = None, task: str | None = None) -> list[str]:
+    """Registered backbone names, those of ``spatial_dims`` (2: images, 3: volumes) and serving ``task`` where
+    given."""
+    return sorted(n for n, e in _REGISTRY.items()
+                  if spatial_dims in (None, e.family.spatial_dims) and task in (None, *e.family.tasks))
+
+
+def served_tasks(name: str) -> tuple[str, ...]:
+    """The tasks backbone ``name`` serves (its family's declaration), its default first; nothing is built."""
+    return _entry(name).family.tasks
 
 
 def _entry(name: str) -> _Entry:
@@ -91,41 +104,29 @@ def load_backbone(name: str, weights: str | Path = "none", min_coverage: float =
     written by ``ttl pretrain``. A file is matched to the backbone by key mapping (prefix stripping, known
     layouts, shape checks); where that was needed, its report is printed on stderr, and a file that covers
     less than ``min_coverage`` of the units (or whose tensors are used less than that) is refused.
-    ``unet_<encoder>`` names are the encoders of the segmentation U-Nets (:mod:`truncatedtl.segmentation`).
+    ``unet_<encoder>`` names are the smp encoders of the segmentation U-Nets (:mod:`.smp`).
     """
-    if name.startswith(UNET_PREFIX):
-        from ..segmentation.encoders import load_encoder
-
-        return load_encoder(name, weights)
     entry = _entry(name)
+    family, source = entry.family, entry.family.weights_name(name)
     weights = str(weights)
     with torch.random.fork_rng():
         torch.manual_seed(0)
         if weights == "pretrained" and entry.offline is None:
-            model = download_pretrained(entry.family.create, name)
+            model = download_pretrained(family.create, source)
         else:
-            model = entry.family.create(name, pretrained=False)
-    cfg = getattr(model, "pretrained_cfg", {}) or {}
+            model = family.create(name, pretrained=False)
     if weights == "pretrained" and entry.offline is not None:
-        load_weights(model, entry.family.weight_units(model), entry.offline(), f"offline package for {name}", 1.0)
+        load_weights(family.weight_target(model), family.weight_units(model), family.adapt_state(entry.offline()),
+                     f"offline package for {source}", 1.0)
     elif weights not in ("none", "pretrained"):
-        inflated = parse_inflated(name)  # an inflated backbone loads its 2D weights (a 2D source checkpoint)
-        state = read_weights(weights, inflated[0] if inflated else name)
-        report = load_weights(model, entry.family.weight_units(model), state, weights, min_coverage)
+        report = load_weights(family.weight_target(model), family.weight_units(model),
+                              family.adapt_state(read_weights(weights, source)), weights, min_coverage)
         if not report.exact:
             print(report.text(), file=sys.stderr)
-    units, neck = entry.family.decompose(model)
-    return Backbone(
-        name=name,
-        family=entry.family,
-        units=units,
-        neck=neck,
-        spatial_dims=entry.family.spatial_dims,
-        in_chans=entry.family.in_chans,
-        mean=tuple(cfg.get("mean", (0.485, 0.456, 0.406))),
-        std=tuple(cfg.get("std", (0.229, 0.224, 0.225))),
-        weights=weights,
-    )
+    units, neck = family.decompose(model)
+    mean, std = family.preprocessing(model)
+    return Backbone(name=name, family=family, units=units, neck=neck, spatial_dims=family.spatial_dims,
+                    in_chans=family.in_chans, mean=mean, std=std, weights=weights)
 
 
 def source_layout(name: str, units_state: dict[str, torch.Tensor],
@@ -145,7 +146,7 @@ def source_layout(name: str, units_state: dict[str, torch.Tensor],
 
 def spatial_dims_of(name: str) -> int:
     """2 for image backbones (and the U-Net encoders), 3 for volume backbones; no model is built."""
-    return 2 if name.startswith(UNET_PREFIX) else _entry(name).family.spatial_dims
+    return _entry(name).family.spatial_dims
 
 
 def input_side(name: str, image_size: int) -> str:

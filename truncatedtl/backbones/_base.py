@@ -107,16 +107,35 @@ class Backbone:
 class Family:
     """How one model family becomes a chain of units; subclasses register their timm names.
 
-    ``spatial_dims`` (2: images, 3: volumes) and ``in_chans`` describe the input the family's networks take.
+    ``spatial_dims`` (2: images, 3: volumes) and ``in_chans`` describe the input the family's networks take;
+    ``tasks`` names the tasks (:mod:`truncatedtl.tasks`) its backbones serve, the first being their default.
     """
 
     spatial_dims: int = 2
     in_chans: int = 3
+    tasks: tuple[str, ...] = ("classification",)
 
     def create(self, name: str, pretrained: bool) -> nn.Module:
         import timm
 
         return timm.create_model(name, pretrained=pretrained)
+
+    def weights_name(self, name: str) -> str:
+        """The name the weights of backbone ``name`` are known under (hub, offline package, source checkpoint)."""
+        return name
+
+    def preprocessing(self, model: nn.Module) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Per-channel mean and std of the inputs ``model`` was pretrained on (timm's pretrained config)."""
+        cfg = getattr(model, "pretrained_cfg", {}) or {}
+        return tuple(cfg.get("mean", (0.485, 0.456, 0.406))), tuple(cfg.get("std", (0.229, 0.224, 0.225)))
+
+    def weight_target(self, model: nn.Module) -> nn.Module:
+        """The module whose state-dict keys a weights file for this family names."""
+        return model
+
+    def adapt_state(self, state: dict) -> dict:
+        """A weights file's tensors, less those the family has no place for."""
+        return state
 
     def decompose(self, model: nn.Module) -> tuple[list[Unit], nn.Module | None]:
         raise NotImplementedError

@@ -149,6 +149,11 @@ class InflatedFamily(Family):
     def __init__(self, base: Family, source: str, inflation: Inflation) -> None:
         self.base, self.source, self.inflation = base, source, inflation
 
+    def weights_name(self, name: str) -> str:
+        """The 2D source's: an inflated backbone loads 2D weights (hub, offline package, ``ttl pretrain`` folder)
+        before inflating them."""
+        return self.source
+
     def create(self, name: str, pretrained: bool) -> nn.Module:
         return self.base.create(self.source, pretrained)
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import get_type_hints
 
 import typer
 
@@ -13,7 +17,7 @@ from ..backbones import inflated_name, resolve_weights
 from ..data import CACHE_HELP, INTENSITY_HELP, DataError, parse_intensity
 from ..engine import RunConfig
 from ..engine.memory_format import MEMORY_FORMAT_HELP
-from ..tasks import task_of
+from ..tasks import default_task
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -55,7 +59,8 @@ def training_progress(description: str) -> Iterator:
         yield update
 
 
-# Options every training command shares (train, compare, search): one definition each.
+# Options of the training commands: one definition each (those train, compare and search share are gathered in
+# TrainingOptions below).
 DATA = typer.Option(..., help="Dataset: ImageFolder dir, .npz, .csv manifest, or 'synthetic'.")
 BACKBONE = typer.Option(..., help="Backbone name (see ttl cutpoints).")
 INFLATE = typer.Option(False, "--inflate", help="Inflate the 2D backbone to 3D (I3D) for volumes: NAME@3d.")
@@ -70,7 +75,8 @@ SPLIT_SEED = typer.Option(0, help="Seed of the train/val/test split where the da
 LIMIT = typer.Option(None, help="At most N samples per split (stratified), for quick runs.")
 PATIENCE = typer.Option(3, help="paper-2d: epochs without gain of the monitored score before the LR halves.")
 TASK = typer.Option(None, help="classification (binary, multi-class, multi-label) or segmentation (masks); default: "
-                               "segmentation for the U-Net backbones (unet_<encoder>), else classification.")
+                               "the backbone's own (segmentation for the U-Net encoders unet_<encoder>, else "
+                               "classification).")
 MASK_VALUES = typer.Option(None, help="segmentation: mask pixel value of each class, e.g. 0,255 or 0,1,2 (default: "
                                       "binary masks of 0/1 or 0/255).")
 RECIPE = typer.Option(None, help="paper-2d (Adam, plateau halving, stop at LR < 1e-7) or paper-3d (SGD momentum 0.9, "
@@ -78,7 +84,6 @@ RECIPE = typer.Option(None, help="paper-2d (Adam, plateau halving, stop at LR < 
 MONITOR = typer.Option(None, help="Validation score to select the checkpoint on: auprc, auroc or loss (default: the "
                                   "recipe's, auprc for paper-2d, auroc for paper-3d).")
 PRECISION = typer.Option("32", help="32, bf16-mixed, or 16-mixed (GPU only).")
-MEMORY_FORMAT = typer.Option("auto", help=MEMORY_FORMAT_HELP)
 DEVICES = typer.Option(1, help="Devices for one training (DDP through Lightning Fabric: gloo on CPU, NCCL on GPU); "
                                "--batch-size is the global batch, split over them.")
 LOGGER = typer.Option("csv", help="Trackers, comma-separated: csv (always), tensorboard, mlflow "
@@ -96,32 +101,94 @@ ALLOW_MISSING_CLASSES = typer.Option(False, "--allow-missing-classes",
                                           "the classes present; the result's notes name those left out.")
 DEDUPE = typer.Option(False, "--dedupe", help="CSV manifests: keep the first row of an image listed twice "
                                               "(default: refused).")
+MEMORY_FORMAT = typer.Option("auto", help=MEMORY_FORMAT_HELP)
+MARGIN = typer.Option(0.02, help="Margin δ of the verdicts against FTL: non-inferior where the 95 % interval of "
+                                  "the test difference lies above −δ (recorded in the report).")
 AUTO_WEIGHTS = typer.Option("auto", help="'pretrained', 'none', a .safetensors/.pth file, or 'auto': pretrained "
                                          "where available here, else none (stated in the report).")
 
 
-MARGIN = typer.Option(0.02, help="Margin δ of the verdicts against FTL: non-inferior where the 95 % interval of "
-                                  "the test difference lies above −δ (recorded in the report).")
+def _option(declared) -> dict:
+    return {"option": declared}
 
 
-def run_config(options: dict, **overrides) -> RunConfig:
-    """The run a training command's options describe (``options``: the command's locals): ``--backbone NAME
-    --inflate [--inflate-depth D]`` names the inflated backbone ``NAME@3d[:D]``; ``--window L,W`` is the
-    intensity policy ``window:L,W``."""
-    values = {**options, **overrides}
-    values["task"] = values.get("task") or task_of(values["backbone"])
-    if values.get("inflate"):
-        values["backbone"] = inflated_name(values["backbone"], values["inflate_depth"])
-    if values.get("window") is not None:
-        if values.get("intensity", "dtype") != "dtype":
-            raise ValueError("--window and --intensity both set how values map to the input range; give one")
-        values["intensity"] = f"window:{values['window']}"
-        try:
-            parse_intensity(values["intensity"])
-        except DataError as err:
-            raise ValueError(f"--window {values['window']!r}: give the level and width in HU, two finite numbers "
-                             f"L,W with W above 0 (e.g. -600,1500)") from err
-    return RunConfig.from_options(values)
+@dataclass(frozen=True)
+class TrainingOptions:
+    """The options ``train``, ``compare`` and ``search`` share, declared once (each field's typer option in its
+    metadata); :func:`training_options` adds them to a command, which receives them as this object."""
+
+    data: str = field(metadata=_option(DATA))
+    backbone: str = field(metadata=_option(BACKBONE))
+    image_size: int = field(metadata=_option(IMAGE_SIZE))
+    max_epochs: int = field(metadata=_option(MAX_EPOCHS))
+    batch_size: int = field(metadata=_option(BATCH_SIZE))
+    lr: float | None = field(metadata=_option(LR))
+    split_seed: int = field(metadata=_option(SPLIT_SEED))
+    limit: int | None = field(metadata=_option(LIMIT))
+    num_workers: int = field(metadata=_option(NUM_WORKERS))
+    cache: str = field(metadata=_option(CACHE))
+    intensity: str = field(metadata=_option(INTENSITY))
+    allow_missing_classes: bool = field(metadata=_option(ALLOW_MISSING_CLASSES))
+    dedupe: bool = field(metadata=_option(DEDUPE))
+    pool: bool = field(metadata=_option(POOL))
+    hidden: int = field(metadata=_option(HIDDEN))
+    patience: int = field(metadata=_option(PATIENCE))
+    task: str | None = field(metadata=_option(TASK))
+    mask_values: str | None = field(metadata=_option(MASK_VALUES))
+    recipe: str | None = field(metadata=_option(RECIPE))
+    monitor: str | None = field(metadata=_option(MONITOR))
+    precision: str = field(metadata=_option(PRECISION))
+    devices: int = field(metadata=_option(DEVICES))
+    logger: str = field(metadata=_option(LOGGER))
+    augment: bool = field(metadata=_option(AUGMENT))
+    inflate: bool = field(metadata=_option(INFLATE))
+    inflate_depth: int = field(metadata=_option(INFLATE_DEPTH))
+    window: str | None = field(metadata=_option(WINDOW))
+
+    def run_config(self, strategy: str, weights: str, device: str, cut: int | None = None, seed: int = 0) -> RunConfig:
+        """The run these options describe with the command's own ``strategy``, ``weights``, ``device``, ``cut``
+        and ``seed``: ``--backbone NAME --inflate [--inflate-depth D]`` names the inflated backbone ``NAME@3d[:D]``;
+        ``--window L,W`` is the intensity policy ``window:L,W``; the task defaults to the backbone's."""
+        backbone = inflated_name(self.backbone, self.inflate_depth) if self.inflate else self.backbone
+        intensity = self.intensity
+        if self.window is not None:
+            if intensity != "dtype":
+                raise ValueError("--window and --intensity both set how values map to the input range; give one")
+            intensity = f"window:{self.window}"
+            try:
+                parse_intensity(intensity)
+            except DataError as err:
+                raise ValueError(f"--window {self.window!r}: give the level and width in HU, two finite numbers "
+                                 f"L,W with W above 0 (e.g. -600,1500)") from err
+        return RunConfig(
+            data=self.data, backbone=backbone, strategy=strategy, cut=cut, image_size=self.image_size,
+            max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed, split_seed=self.split_seed,
+            limit=self.limit, weights=weights, pool=self.pool, hidden=self.hidden, patience=self.patience,
+            device=device, num_workers=self.num_workers, cache=self.cache, intensity=intensity,
+            allow_missing_classes=self.allow_missing_classes, dedupe=self.dedupe,
+            task=self.task or default_task(self.backbone), recipe=self.recipe, monitor=self.monitor,
+            precision=self.precision, devices=self.devices, logger=self.logger, augment=self.augment,
+            mask_values=self.mask_values)
+
+
+def training_options(command):
+    """``command`` with the :class:`TrainingOptions` options added before its ``--config``, handed to it as its
+    ``options`` parameter."""
+    own = inspect.signature(command, eval_str=True)
+    hints = get_type_hints(TrainingOptions)
+    shared = [inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=f.metadata["option"],
+                                annotation=hints[f.name]) for f in fields(TrainingOptions)]
+    params = [p for p in own.parameters.values() if p.name not in ("options", "config")]
+    params += shared + [own.parameters["config"]]
+
+    @functools.wraps(command)
+    def run(**values):
+        options = TrainingOptions(**{f.name: values.pop(f.name) for f in fields(TrainingOptions)})
+        return command(options=options, **values)
+
+    run.__signature__ = own.replace(parameters=params)
+    run.__annotations__ = {p.name: p.annotation for p in params} | {"return": own.return_annotation}
+    return run
 
 
 def weights_or_random(backbone: str, weights: str) -> str:

@@ -18,8 +18,9 @@ from ..analysis.transferability import transferability
 from ..backbones import BackboneError, load_backbone
 from ..data import load_data
 from ..engine import Prepared, load_run
-from ..engine.run import build_network
+from ..engine.run import model_spec
 from ..report.plots import draw
+from ..tasks import build_network, get_task
 from ._common import ConfigOption
 from .profile import check_device
 
@@ -84,10 +85,11 @@ def analyze(
     _check_options(samples, positions, keep, split, out, search)
     check_device(device)
     try:
-        finetuned, run_config, result = load_run(run)
+        loaded = load_run(run)
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--run: {err}") from err
-    if run_config.task != "classification":
+    finetuned, run_config = loaded.model, loaded.config
+    if not get_task(run_config.task).feature_search:
         raise ValueError(f"--run {run} is a {run_config.task} run; ttl analyze compares the features of "
                          f"classification backbones (train one with ttl train on class-labelled data)")
     try:
@@ -97,7 +99,7 @@ def analyze(
     data = data or run_config.data
     prepared = Prepared(load_data(data, seed=run_config.split_seed, limit=samples), backbone)
     config = replace(run_config, strategy="ftl", cut=None, batch_size=batch_size)
-    pretrained = build_network(config, backbone, len(result["classes"]))
+    pretrained = build_network(model_spec(config, backbone, len(loaded.result.classes)), backbone)
     with batch_progress(f"SVCCA {run_config.backbone}") as progress:
         analysis = transferability(pretrained, finetuned, prepared.loader(split, config), backbone,
                                    positions=positions, seed=seed, keep=keep, device=device, progress=progress)

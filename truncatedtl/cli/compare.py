@@ -10,40 +10,7 @@ import typer
 from ..backbones import load_backbone
 from ..compare import plan_comparison, run_comparison
 from ..report.comparison import write_comparison_tables
-from ._common import (
-    ALLOW_MISSING_CLASSES,
-    AUGMENT,
-    AUTO_WEIGHTS,
-    BACKBONE,
-    BATCH_SIZE,
-    CACHE,
-    DATA,
-    DEDUPE,
-    DEVICES,
-    HIDDEN,
-    IMAGE_SIZE,
-    INFLATE,
-    INFLATE_DEPTH,
-    INTENSITY,
-    LIMIT,
-    LOGGER,
-    LR,
-    MARGIN,
-    MASK_VALUES,
-    MAX_EPOCHS,
-    MONITOR,
-    NUM_WORKERS,
-    PATIENCE,
-    POOL,
-    PRECISION,
-    RECIPE,
-    SPLIT_SEED,
-    TASK,
-    WINDOW,
-    ConfigOption,
-    run_config,
-    weights_or_random,
-)
+from ._common import AUTO_WEIGHTS, MARGIN, ConfigOption, TrainingOptions, training_options, weights_or_random
 
 
 def parse_cuts(text: str | None) -> tuple[int | None, dict[str, int]]:
@@ -65,44 +32,19 @@ def parse_cuts(text: str | None) -> tuple[int | None, dict[str, int]]:
     return default, cuts
 
 
+@training_options
 def compare(
-    data: str = DATA,
-    backbone: str = BACKBONE,
+    options: TrainingOptions,
     out: Path = typer.Option(..., help="Comparison directory (created; rerun the same command to resume)."),
     strategies: str = typer.Option("ftl,linear,lwft,tf,ttl", help="Comma-separated strategies, in table order."),
     cut: str | None = typer.Option(None, help="Cut point K for every strategy that takes one, and/or per "
                                               "strategy: --cut ttl=11,tf=13,lwft=13."),
     repeats: int = typer.Option(3, help="Models per strategy, with training seeds 0..repeats-1."),
-    image_size: int = IMAGE_SIZE,
-    max_epochs: int = MAX_EPOCHS,
-    batch_size: int = BATCH_SIZE,
-    lr: float | None = LR,
-    split_seed: int = SPLIT_SEED,
-    limit: int | None = LIMIT,
-    num_workers: int = NUM_WORKERS,
-    cache: str = CACHE,
-    intensity: str = INTENSITY,
-    allow_missing_classes: bool = ALLOW_MISSING_CLASSES,
-    dedupe: bool = DEDUPE,
     weights: str = AUTO_WEIGHTS,
-    patience: int = PATIENCE,
-    pool: bool = POOL,
-    hidden: int = HIDDEN,
     device: str = typer.Option("cpu", help="cpu or cuda (training)."),
     threads: int = typer.Option(1, help="CPU threads for the latency measurement (stated in table.md)."),
     margin: float = MARGIN,
     force: bool = typer.Option(False, help="Start over when --out holds trials made with other settings."),
-    task: str | None = TASK,
-    mask_values: str | None = MASK_VALUES,
-    recipe: str | None = RECIPE,
-    monitor: str | None = MONITOR,
-    precision: str = PRECISION,
-    devices: int = DEVICES,
-    logger: str = LOGGER,
-    augment: bool = AUGMENT,
-    inflate: bool = INFLATE,
-    inflate_depth: int = INFLATE_DEPTH,
-    window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
     """Train every strategy REPEATS times and write DIR/table.md, DIR/table.csv and DIR/report.json (test AUROC/AUPRC, or Jaccard/Dice for
@@ -110,7 +52,7 @@ def compare(
     from DIR/trials/*.json, one record per trained model, and its kept predictions."""
     default_cut, cuts = parse_cuts(cut)
     names = [s.strip() for s in strategies.split(",") if s.strip()]
-    base = run_config(locals(), strategy=names[0])
+    base = options.run_config(names[0], weights, device)
     comparison = plan_comparison(load_backbone(base.backbone, "none"), names, cuts, default_cut, repeats, threads,
                                  margin)
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))

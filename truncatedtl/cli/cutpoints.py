@@ -8,9 +8,8 @@ import typer
 
 from ..analysis.complexity import count_macs, count_params
 from ..backbones import input_side, load_backbone
-from ..spec import resolve_spec
-from ..strategies import HeadSpec
-from ..tasks import get_task, resolve_task
+from ..spec import HeadSpec
+from ..tasks import build_network, resolve_spec, resolve_task
 from ._common import TASK
 
 
@@ -30,7 +29,7 @@ def cutpoint_rows(model: str, num_classes: int, image_size: int, task: str | Non
     rows = []
     for point in backbone.cut_points:
         spec = resolve_spec(backbone, "ttl", point.index, HeadSpec(num_classes, image_size), task)
-        net = get_task(spec.task).build(spec, backbone)
+        net = build_network(spec, backbone)
         rows.append({"index": point.index, "name": point.name, "block": point.block, "block_end": point.block_end,
                      "channels": point.channels, "stride": point.stride, "params": count_params(net),
                      "macs": count_macs(net, shape)})

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from ..analysis.inference import Inference
-from ..deploy import collect_inputs, predict_masks, run_runtime
+from ..deploy import collect_inputs, predict_files, run_runtime
 from ..deploy import predict as predict_inputs
 from ..engine import run_task
+from ..tasks import get_task
 from ._common import ConfigOption
 
 
@@ -44,13 +45,14 @@ def predict(
     from rich.progress import Progress
 
     settings = Inference(device, precision, cuda_graph)
-    if run_task(run_dir) == "segmentation":
+    run_kind = get_task(run_task(run_dir))
+    if run_kind.prediction_files:
         if onnx or out is None or settings != Inference():
-            raise ValueError("a segmentation run predicts with PyTorch on the CPU into a folder of masks: give --out "
-                             "DIR (and no --onnx, --device, --precision or --cuda-graph)")
-        written, unreadable = predict_masks(run_dir, inputs, out, probabilities)
-        typer.echo(f"wrote {len(written)} mask(s) to {out}")
-        _report_unreadable(unreadable, "mask", skip_unreadable)
+            raise ValueError(f"a {run_kind.name} run predicts with PyTorch on the CPU into a folder of files: give "
+                             "--out DIR (and no --onnx, --device, --precision or --cuda-graph)")
+        written, unreadable = predict_files(run_dir, inputs, out, probabilities)
+        typer.echo(f"wrote {len(written)} file(s) to {out}")
+        _report_unreadable(unreadable, "file", skip_unreadable)
         return
 
     runtime, metadata = run_runtime(run_dir, onnx, settings)

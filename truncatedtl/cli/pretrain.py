@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from ..engine import check_config, check_writable
+from ..engine import RunConfig, check_config, check_writable
 from ..pretrain import PretrainConfig, read_label_groups, save_source
 from ..pretrain import pretrain as pretrain_source
+from ..tasks import default_task
 from ._common import (
     BACKBONE,
     BATCH_SIZE,
@@ -20,7 +21,6 @@ from ._common import (
     PATIENCE,
     SPLIT_SEED,
     ConfigOption,
-    run_config,
     training_progress,
 )
 
@@ -54,8 +54,10 @@ def pretrain(
     check_writable(out)
     chosen = tuple(x.strip() for x in labels.split(",") if x.strip()) if labels else None
     groups = read_label_groups(label_groups) if label_groups else None
-    source = PretrainConfig(run_config(locals(), strategy="ftl"), labels=chosen, label_groups=groups,
-                            uncertain=uncertain)
+    run = RunConfig(data=data, backbone=backbone, strategy="ftl", image_size=image_size, max_epochs=max_epochs,
+                    batch_size=batch_size, lr=lr, seed=seed, split_seed=split_seed, limit=limit, weights=weights,
+                    patience=patience, device=device, task=default_task(backbone))
+    source = PretrainConfig(run, labels=chosen, label_groups=groups, uncertain=uncertain)
     check_config(source.run)
     with training_progress(f"pretrain {backbone}") as progress:
         meta, state, history = pretrain_source(source, progress)

@@ -14,9 +14,8 @@ from ..analysis.complexity import Profile, count_macs, count_params, measure_int
 from ..analysis.inference import Inference
 from ..backbones import input_side, load_backbone
 from ..deploy import run_metadata
-from ..spec import resolve_spec
-from ..strategies import HeadSpec
-from ..tasks import get_task, task_of
+from ..spec import HeadSpec
+from ..tasks import build_network, resolve_spec
 from ._common import ConfigOption
 
 
@@ -43,12 +42,12 @@ def target_network(target: str, strategy: str | None, cut: int | None, image_siz
     backbone = load_backbone(target, "none")
     strategy = strategy or ("ttl" if cut is not None else "ftl")
     size, classes = 224 if image_size is None else image_size, 2 if num_classes is None else num_classes
-    spec = resolve_spec(backbone, strategy, cut, HeadSpec(classes, size), task_of(target))
+    spec = resolve_spec(backbone, strategy, cut, HeadSpec(classes, size))
     stride = backbone.cut_points[spec.cut].stride
     if size < stride:
         raise ValueError(f"--image-size {size} is smaller than the total stride of {target} at cut {spec.cut} "
                          f"({stride}): use at least {stride}")
-    model = get_task(spec.task).build(spec, backbone)
+    model = build_network(spec, backbone)
     about = {"model": target, "strategy": strategy, "cut": spec.cut, "image_size": size, "num_classes": classes}
     return model, backbone.input_shape(size), about
 

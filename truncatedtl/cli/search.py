@@ -11,100 +11,42 @@ from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
 from ..search.session import SELECT_DEFAULT
-from ._common import (
-    ALLOW_MISSING_CLASSES,
-    AUGMENT,
-    AUTO_WEIGHTS,
-    BACKBONE,
-    BATCH_SIZE,
-    CACHE,
-    DATA,
-    DEDUPE,
-    DEVICES,
-    HIDDEN,
-    IMAGE_SIZE,
-    INFLATE,
-    INFLATE_DEPTH,
-    INTENSITY,
-    LIMIT,
-    LOGGER,
-    LR,
-    MARGIN,
-    MASK_VALUES,
-    MAX_EPOCHS,
-    MONITOR,
-    NUM_WORKERS,
-    PATIENCE,
-    POOL,
-    PRECISION,
-    RECIPE,
-    SPLIT_SEED,
-    TASK,
-    WINDOW,
-    ConfigOption,
-    run_config,
-    weights_or_random,
-)
+from ._common import AUTO_WEIGHTS, MARGIN, ConfigOption, TrainingOptions, training_options, weights_or_random
 
 
+@training_options
 def search(
-    data: str = DATA,
-    backbone: str = BACKBONE,
+    options: TrainingOptions,
     method: str = typer.Option(..., help="two-stage, svcca, exhaustive (trained cuts), or an estimator: logme, "
                                          "hscore, pretrained-probe (no training before the final one), probe "
                                          "(one FTL training)."),
     out: Path = typer.Option(..., help="Search directory: created, or resumed when it holds the same search."),
     strategy: str = typer.Option("ttl", help="Strategy whose cut point is searched: ttl, tf or lwft."),
     repeats: int = typer.Option(3, help="Trainings per candidate (seeds 0..repeats-1); FTL gets as many."),
+    select: str = typer.Option(SELECT_DEFAULT, help="two-stage, exhaustive: best (highest mean validation score) or "
+                                                    "smallest-within-noise (the smallest cut within one standard "
+                                                    "error of the best)."),
+    margin: float = MARGIN,
     radius: int = typer.Option(2, help="two-stage: stage 2 tries cut points this close to the best boundary."),
     overlap_threshold: float = typer.Option(
         0.5, help="svcca: a cut point overlaps where its SVCCA coefficients overlap random ones by this much."),
     svcca_rule: str = typer.Option("first-overlap", help="svcca: first-overlap (the first overlapping cut point) "
                                                          "or last-before (the last cut point before it)."),
-    select: str = typer.Option(SELECT_DEFAULT, help="two-stage, exhaustive: best (highest mean validation score) or "
-                                                    "smallest-within-noise (the smallest cut within one standard "
-                                                    "error of the best)."),
-    margin: float = MARGIN,
     test_every_cut: bool = typer.Option(False, "--test-every-cut", help="Score the test split in every trial "
                                         "(research curves); by default only the chosen model and FTL, at the end."),
-    image_size: int = IMAGE_SIZE,
-    max_epochs: int = MAX_EPOCHS,
-    batch_size: int = BATCH_SIZE,
-    lr: float | None = LR,
-    split_seed: int = SPLIT_SEED,
-    limit: int | None = LIMIT,
-    num_workers: int = NUM_WORKERS,
-    cache: str = CACHE,
-    intensity: str = INTENSITY,
-    allow_missing_classes: bool = ALLOW_MISSING_CLASSES,
-    dedupe: bool = DEDUPE,
     weights: str = AUTO_WEIGHTS,
-    pool: bool = POOL,
-    hidden: int = HIDDEN,
-    patience: int = PATIENCE,
     device: str = typer.Option("auto", help="cpu, cuda, or auto (cuda where the trials find a GPU)."),
     executor: str = typer.Option("local", help="local (this machine) or ray (Ray tasks)."),
     workers: int = typer.Option(1, help="local: trials trained at once, in separate processes."),
     ray_address: str | None = typer.Option(None, help="ray: address of an existing cluster (default: a local "
                                                        "instance)."),
     force: bool = typer.Option(False, "--force", help="Start over in a directory made with another configuration."),
-    task: str | None = TASK,
-    mask_values: str | None = MASK_VALUES,
-    recipe: str | None = RECIPE,
-    monitor: str | None = MONITOR,
-    precision: str = PRECISION,
-    devices: int = DEVICES,
-    logger: str = LOGGER,
-    augment: bool = AUGMENT,
-    inflate: bool = INFLATE,
-    inflate_depth: int = INFLATE_DEPTH,
-    window: str | None = WINDOW,
     config: Path | None = ConfigOption,
 ) -> None:
     """Search the cut point by METHOD (on mean validation AUPRC over the repeats, Dice for segmentation, by the --select rule), train
     FTL alongside, and write OUT/report.md, report.json and auprc_by_cut.png (the chosen model against FTL with 95 % intervals and a
     verdict at --margin). Killed, the same command resumes."""
-    base = run_config(locals())
+    base = options.run_config(strategy, weights, device)
     base = replace(base, weights=weights_or_random(base.backbone, base.weights))
     settings = SearchSettings(method=method, strategy=strategy, repeats=repeats, select=select, margin=margin,
                               radius=radius,

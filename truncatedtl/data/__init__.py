@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._types import DataError, DataSplits, Samples, Task, sample_ids
+from ._types import DataError, DataSplits, LabelKind, Samples, sample_ids
 from .cache import CACHE_HELP, CACHE_KINDS
 from .dataset import ImageDataset, Preprocessing, build_cache, pixels_of
 from .fingerprint import fingerprint
@@ -16,7 +16,7 @@ from .synthetic import synthetic
 from .volumes import synthetic_3d
 
 __all__ = ["CACHE_HELP", "CACHE_KINDS", "INTENSITY_HELP", "DataError", "DataSplits", "ImageDataset", "Pixels", "sample_ids",
-           "Preprocessing", "Samples", "Task", "build_cache", "check_data_options", "fingerprint", "load_data", "parse_intensity",
+           "LabelKind", "Preprocessing", "Samples", "build_cache", "check_data_options", "fingerprint", "load_data", "parse_intensity",
            "pixels_of", "read_image"]
 
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 import numpy as np
 
-Task = Literal["binary", "multiclass", "multilabel"]
+# What the labels of classification data are: one of two classes, one of several, or several at once.
+LabelKind = Literal["binary", "multiclass", "multilabel"]
 
 
 class DataError(ValueError):
@@ -58,7 +59,7 @@ def sample_ids(items: list[Path] | np.ndarray, root: str) -> np.ndarray:
 
 @dataclass
 class DataSplits:
-    """Train/val/test samples of one dataset with its class names and task type."""
+    """Train/val/test samples of one dataset with its class names and label kind."""
 
     train: Samples
     val: Samples
@@ -69,7 +70,7 @@ class DataSplits:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def task(self) -> Task:
+    def kind(self) -> LabelKind:
         if self.train.labels.ndim == 2:
             return "multilabel"
         return "binary" if len(self.classes) == 2 else "multiclass"

@@ -67,7 +67,7 @@ class MaskSplits:
     notes: list[str] = field(default_factory=list)
 
     spatial_dims = 2
-    task = "segmentation"
+    kind = "segmentation"
 
     @property
     def num_classes(self) -> int:

@@ -19,9 +19,9 @@ from torch import nn
 
 from ..data import DataError
 from ..engine import run_task
-from ..engine.metrics import probabilities
 from ..files import write_bytes, write_json, write_text
 from ..report.saliency import MapRow, MapView, draw_maps, draw_montage
+from ..tasks.classification.metrics import probabilities
 from .inputs import collect_inputs
 from .metadata import Metadata, run_metadata
 from .predict import readable_inputs
@@ -123,7 +123,7 @@ def _display(x: torch.Tensor, metadata: Metadata) -> np.ndarray:
 
 def _segmentation_inputs(paths: list[Path], metadata: Metadata) -> Iterator[tuple[str, torch.Tensor | str]]:
     from ..data import read_image
-    from ..segmentation.writer import model_input
+    from ..tasks.segmentation.writer import model_input
 
     sets = collect_inputs(paths, 2)
     if any(isinstance(s.samples.items, np.ndarray) for s in sets):

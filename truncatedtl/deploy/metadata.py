@@ -12,6 +12,7 @@ from torch import nn
 
 from ..backbones import load_backbone
 from ..engine import load_run
+from ..engine.run import LoadedRun
 
 # Names of the exported graph's input and output.
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
@@ -74,12 +75,13 @@ def read_metadata(model_file: Path) -> Metadata:
     return Metadata(**{k: v for k, v in values.items() if k in known})
 
 
-def run_metadata(run_dir: Path) -> tuple[nn.Module, Metadata]:
-    """A run directory's network (eval mode, CPU) and its metadata."""
-    model, config, result = load_run(run_dir)
+def run_metadata(run_dir: Path, run: LoadedRun | None = None) -> tuple[nn.Module, Metadata]:
+    """A run directory's network (eval mode, CPU) and its metadata (of ``run``, where it is loaded already)."""
+    run = run or load_run(run_dir)
+    config, result = run.config, run.result
     backbone = load_backbone(config.backbone, "none")
-    metadata = Metadata(backbone=config.backbone, strategy=config.strategy, cut=int(result["cut"]),
+    metadata = Metadata(backbone=config.backbone, strategy=config.strategy, cut=run.spec.cut,
                         image_size=config.image_size, spatial_dims=backbone.spatial_dims, in_chans=backbone.in_chans,
-                        mean=list(backbone.mean), std=list(backbone.std), classes=list(result["classes"]),
-                        task=result["task"], intensity=config.intensity)
-    return model, metadata
+                        mean=list(backbone.mean), std=list(backbone.std), classes=list(result.classes),
+                        task=result.task, intensity=config.intensity)
+    return run.model, metadata

@@ -17,9 +17,8 @@ from ..data import fingerprint
 from ..engine import RunConfig
 from ..files import write_text
 from ..record import LABELS
-from ..spec import resolve_spec
-from ..strategies import HeadSpec
-from ..tasks import get_task
+from ..spec import HeadSpec
+from ..tasks import build_network, get_task, resolve_spec
 from .metadata import Metadata
 
 CARD = "MODEL_CARD.md"
@@ -36,8 +35,7 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 def ftl_counterpart(config: RunConfig, backbone: Backbone, num_classes: int) -> tuple[int, int]:
     """Parameters and MACs of the full-finetuning network of the same backbone, head and input size."""
     head = HeadSpec(num_classes, config.image_size, config.pool, config.hidden)
-    spec = resolve_spec(backbone, "ftl", None, head, config.task)
-    model = get_task(spec.task).build(spec, backbone)
+    model = build_network(resolve_spec(backbone, "ftl", None, head, config.task), backbone)
     return count_params(model), count_macs(model, backbone.input_shape(config.image_size))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +13,9 @@ import torch
 
 from ..analysis.inference import Inference
 from ..data import DataError, ImageDataset, Preprocessing, Samples
-from ..engine.metrics import probabilities
+from ..engine import load_run
 from ..files import atomic_path
+from ..tasks import get_task, task_of_kind
 from .export import FORMATS
 from .inputs import InputSet, collect_inputs
 from .metadata import Metadata, read_metadata, run_metadata
@@ -91,7 +91,8 @@ def predict(runtime: Runtime, metadata: Metadata, inputs: list[InputSet],
             unreadable += errors
             if keep:
                 logits = run_batched(runtime, batch, CHUNK)
-                parts.append(probabilities(torch.from_numpy(logits), metadata.task).numpy())
+                scores = task_of_kind(metadata.task).probabilities(torch.from_numpy(logits), metadata.task)
+                parts.append(scores.numpy())
                 names += [inputs_set.names[start + i] for i in keep]
             done += len(index)
             if progress is not None:
@@ -124,20 +125,18 @@ def predict_run(run_dir: Path, inputs: list[Path], onnx: bool = False,
     return predict(runtime, metadata, collect_inputs(inputs, metadata.spatial_dims), progress)
 
 
-def predict_masks(run_dir: Path, inputs: list[Path], out_dir: Path,
-                  probabilities: bool = False) -> tuple[list[Path], list[str]]:
-    """A segmentation run's masks for image files and folders: ``out_dir/<stem>.png`` at each image's original
-    size, in the run's mask values (and ``<stem>.npy`` probabilities with ``probabilities``); returns them and
-    the reasons of the inputs that could not be read."""
-    from ..data.masks import parse_mask_values
-    from ..segmentation.writer import write_predictions
-
-    model, metadata = run_metadata(run_dir)
-    config = json.loads((Path(run_dir) / "config.json").read_text())
-    sets = collect_inputs(inputs, 2)
+def predict_files(run_dir: Path, inputs: list[Path], out_dir: Path, probabilities: bool = False
+                  ) -> tuple[list[Path], list[str]]:
+    """The predictions of a run whose task writes files per input (a segmentation run's masks, at each image's
+    original size) for image files and folders, written by its task into ``out_dir``; returns them and the
+    reasons of the inputs that could not be read."""
+    run = load_run(run_dir)
+    _, metadata = run_metadata(run_dir, run)
+    sets = collect_inputs(inputs, metadata.spatial_dims)
     if any(isinstance(s.samples.items, np.ndarray) for s in sets):
-        raise ValueError("segmentation predicts image files and folders, not .npz arrays")
+        raise ValueError(f"a {run.spec.task} run predicts image files and folders, not .npz arrays")
     files = [Path(item) for s in sets for item in s.samples.items]
-    values = parse_mask_values(config["mask_values"]) if config.get("mask_values") else None
-    return write_predictions(model, files, Path(out_dir), metadata.image_size, tuple(metadata.mean),
-                             tuple(metadata.std), values, probabilities, metadata.in_chans, metadata.intensity)
+    preprocessing = {"image_size": metadata.image_size, "mean": tuple(metadata.mean), "std": tuple(metadata.std),
+                     "in_chans": metadata.in_chans, "intensity": metadata.intensity}
+    return get_task(run.spec.task).write_predictions(run.model, files, Path(out_dir), preprocessing, run.config,
+                                                     probabilities)

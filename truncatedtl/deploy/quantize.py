@@ -23,9 +23,9 @@ import torch
 from ..analysis.complexity import round_ratio, split_repeats, time_interleaved
 from ..data import DataError, Samples, load_data
 from ..engine import load_run
-from ..engine.metrics import probabilities, scores
 from ..files import atomic_path, write_json
 from ..tasks import get_task
+from ..tasks.classification.metrics import probabilities, scores
 from .export import ExportError, export_model
 from .inputs import collect_inputs
 from .metadata import INPUT_NAME, Metadata, metadata_path, run_metadata
@@ -156,7 +156,7 @@ def export_int8(run_dir: Path, calibration: str, out: Path | None = None, calibr
     model, metadata = run_metadata(run_dir)
     if metadata.task not in ("binary", "multiclass", "multilabel"):
         raise ValueError(f"--int8 quantizes classification models; {run_dir} is a {metadata.task} run")
-    _, config, _ = load_run(run_dir)
+    config = load_run(run_dir).config
     calibration_set, what = calibration_inputs(calibration, metadata, config, calibration_limit)
     test = get_task(config.task).load_data(config).test
     test_inputs, _, errors = readable_inputs(test, metadata)

@@ -1,9 +1,10 @@
-"""Training: the loop, metrics, and one run end to end."""
+"""Training: the loop, its callbacks and recipes, and one run end to end."""
 
-from .loop import FitResult, LoopConfig, TrainingError, evaluate, fit, predict
-from .metrics import scores
+from .callbacks import Callback, FitState, TrainingError
+from .loop import FitResult, LoopConfig, evaluate, fit, predict
 from .run import (
            LOGS,
+           LoadedRun,
            Prepared,
            RunConfig,
            TrainedRun,
@@ -17,5 +18,5 @@ from .run import (
            train,
 )
 
-__all__ = ["FitResult", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "LOGS", "check_config", "check_writable", "evaluate", "evaluate_checkpoint", "fit",
-           "load_run", "predict", "prepare", "run_task", "save_run", "scores", "train"]
+__all__ = ["Callback", "FitState", "FitResult", "LoadedRun", "LoopConfig", "Prepared", "RunConfig", "TrainedRun", "TrainingError", "LOGS", "check_config", "check_writable", "evaluate", "evaluate_checkpoint", "fit",
+           "load_run", "predict", "prepare", "run_task", "save_run", "train"]

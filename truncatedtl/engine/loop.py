@@ -1,14 +1,14 @@
 """The training loop: one trial's epochs, on one device or several (DDP), at any precision.
 
-What to optimise and how (optimiser, schedule, stopping) is the recipe's; what to compute (loss, scores) is
-the task's; which parameters train at which rate is the strategy's plan; keeping the best weights and logging
-are callbacks. Devices, precision and DDP are Lightning Fabric's: ``devices`` > 1 runs DDP (gloo on CPU, NCCL
+What to optimise and how (optimiser, schedule, the LR to stop at) is the recipe's (data); what to compute
+(loss, scores) is the task's; which parameters train at which rate is the strategy's plan; the training policy
+(the divergence guard, keeping the best weights, stopping, progress and logging) is callbacks, called by the
+loop at each batch and epoch. Devices, precision and DDP are Lightning Fabric's: ``devices`` > 1 runs DDP (gloo on CPU, NCCL
 on GPU) with a distributed sampler, the gradient averaged over ranks and the validation outputs gathered so that
 every rank computes the same scores (and takes the same scheduling decisions)."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,18 +19,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..strategies import TrainingPlan
-from ..tasks import Task, get_task
-from .callbacks import BestCheckpoint, Callback
-from .recipes import get_recipe
+from ..tasks import Monitor, Task, get_task
+from .callbacks import BestCheckpoint, Callback, DivergenceGuard, FitState, ProgressCallback, StopBelowLr
+from .recipes import RECIPES, Recipe, resolve_monitor
 
 PRECISIONS = {"32": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
-# A training loss this many times its first non-zero value means the run diverged (without turning NaN). The
-# reference is the first batch loss above zero: a batch whose labels are all masked out has loss 0.
-DIVERGENCE_FACTOR = 1e4
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (NaN loss, divergence, ...); the message says where and what to change."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +31,10 @@ class LoopConfig:
     lr: float = 1e-4
     batch_size: int = 64
     max_epochs: int = 100
-    min_lr: float = 1e-7
     plateau_patience: int = 3
     device: str = "cpu"
-    recipe: str = "paper-2d"
-    monitor: str | None = None
+    recipe: Recipe = RECIPES["paper-2d"]
+    monitor: Monitor | None = None  # None: the task's default under the recipe
     precision: str = "32"
     pretrained: bool = True
 
@@ -132,22 +124,28 @@ def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader
     """Train ``model`` by ``plan`` and ``config.recipe``; returns the best epoch's weights (by the monitored
     validation score) and the per-epoch history.
 
-    ``progress``: optional callable ``(epoch, batch, batches, loss)`` for a progress display."""
+    ``progress``: optional callable ``(epoch, batch, batches, loss)`` for a progress display; ``callbacks`` run
+    after the policy's own (divergence guard, best checkpoint, the recipe's stop)."""
     task = task or get_task("classification")
-    recipe = get_recipe(config.recipe)
-    monitor = task.monitor(config.monitor or task.default_monitor(recipe.monitor))
+    recipe = config.recipe
+    monitor = config.monitor or resolve_monitor(task, recipe, None)
     fabric = fabric or make_fabric(config.device, 1, config.precision)
     net = model
     plan.freeze()
-    optimizer = recipe.optimizer(plan.param_groups, config.pretrained)
+    optimizer = recipe.optimizer(recipe.groups(plan.param_groups, config.pretrained))
     model, optimizer = fabric.setup(model, optimizer)
     train, val = fabric.setup_dataloaders(train, val)
-    scheduler = recipe.scheduler(optimizer, monitor.maximize, config.plateau_patience, config.max_epochs)
+    scheduler = recipe.schedule.make(optimizer, monitor.maximize, config.plateau_patience, config.max_epochs)
     best = BestCheckpoint(monitor)
-    callbacks = [best, *callbacks]
-    history: list[dict] = []
-    first_loss = None
-    for epoch in range(1, config.max_epochs + 1):
+    policy = [DivergenceGuard(config.lr), best]
+    policy += [StopBelowLr(recipe.stop_below_lr)] if recipe.stop_below_lr is not None else []
+    policy += [ProgressCallback(progress)] if progress is not None else []
+    callbacks = [*policy, *callbacks]
+    state = FitState(net, optimizer, config.max_epochs)
+    for callback in callbacks:
+        callback.on_fit_start(state)
+    while state.epoch < config.max_epochs and not state.should_stop:
+        state.epoch += 1
         start = time.perf_counter()
         model.train()
         plan.on_train_mode()
@@ -155,30 +153,23 @@ def fit(model: nn.Module, plan: TrainingPlan, train: DataLoader, val: DataLoader
         for b, (x, y) in enumerate(train, start=1):
             loss = task.loss(model(x), y, kind)
             value = loss.item()
-            if first_loss is None and math.isfinite(value) and value > 0:
-                first_loss = value
-            if not math.isfinite(value) or (first_loss is not None and value > DIVERGENCE_FACTOR * first_loss):
-                what = f"became {value}" if not math.isfinite(value) else (
-                    f"diverged to {value:.3g} ({value / first_loss:.3g}× its first non-zero value)")
-                raise TrainingError(f"loss {what} at epoch {epoch}, batch {b}: lower the learning rate (--lr, now "
-                                    f"{config.lr:g}) or check the input data; no checkpoint was written")
+            for callback in callbacks:
+                callback.on_before_backward(state, b, value)
             optimizer.zero_grad(set_to_none=True)
             fabric.backward(loss)
             optimizer.step()
             total += value * len(y)
             count += len(y)
-            if progress is not None:
-                progress(epoch, b, len(train), value)
+            for callback in callbacks:
+                callback.on_train_batch_end(state, b, len(train), value)
         val_scores = evaluate(model, val, kind, task=task, fabric=fabric)
-        row = {"epoch": epoch, "train_loss": total / max(count, 1),
+        row = {"epoch": state.epoch, "train_loss": total / max(count, 1),
                **{f"val_{k}": v for k, v in val_scores.items()},
-               "lr": max(g["lr"] for g in optimizer.param_groups), "seconds": time.perf_counter() - start}
-        history.append(row)
+               "lr": state.lr, "seconds": time.perf_counter() - start}
+        state.history.append(row)
+        recipe.schedule.step(scheduler, val_scores[monitor.name])
         for callback in callbacks:
-            callback.on_epoch_end(epoch, net, row)
-        recipe.step(scheduler, val_scores[monitor.name])
-        if recipe.stop(optimizer, config.min_lr):
-            break
-    if not all(torch.isfinite(t).all() for t in best.state.values() if t.is_floating_point()):
-        raise TrainingError("the best weights hold non-finite values; lower the learning rate (--lr)")
-    return FitResult(best.epoch, best.scores, len(history), history, best.state)
+            callback.on_epoch_end(state, row)
+    for callback in callbacks:
+        callback.on_fit_end(state)
+    return FitResult(best.epoch, best.scores, len(state.history), state.history, best.state)

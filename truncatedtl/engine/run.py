@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..analysis.complexity import Profile, count_macs, count_params, measure_interleaved
 from ..analysis.inference import Inference
-from ..backbones import Backbone, load_backbone
+from ..backbones import Backbone, available, load_backbone
 from ..data import (
     DataError,
     DataSplits,
@@ -29,17 +29,18 @@ from ..data import (
 from ..data.cache import check_batch_memory
 from ..evidence import Predictions, predictions_file, record_flags, split_intervals
 from ..files import staged_directory, write_checkpoint, write_json, write_rows
-from ..record import TrialRecord, from_known_keys
-from ..spec import ModelSpec, resolve_spec
-from ..strategies import HeadSpec
-from ..tasks import get_task, resolve_task
+from ..record import TrialRecord, from_known_keys, read_record
+from ..spec import HeadSpec, ModelSpec
+from ..tasks import build_network, get_task
 from .callbacks import LoggerCallback
 from .loop import LoopConfig, check_precision, evaluate_split, fit, make_fabric
 from .memory_format import check_memory_format, choose_memory_format, torch_format
-from .recipes import Recipe, get_recipe
+from .recipes import Recipe, get_recipe, resolve_monitor
 from .tracking import log_record, trackers
 
 CHECKPOINT = "model.safetensors"
+# The key of ``config.json`` that holds the run's resolved model spec beside its options.
+SPEC_KEY = "spec"
 # Trackers' files (TensorBoard events) inside a run directory, written while it trains.
 LOGS = "logs"
 
@@ -92,12 +93,6 @@ class RunConfig:
     augment: bool = True
     mask_values: str | None = None
     memory_format: str = "auto"
-
-    @classmethod
-    def from_options(cls, options: dict) -> RunConfig:
-        """The run a command's options describe: every option named like a field (the others are the
-        command's own)."""
-        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name in options})
 
     def validate(self) -> None:
         """Refuse, before any work, an option no run can use (the message names it)."""
@@ -183,10 +178,19 @@ class Prepared:
 
 
 def check_config(config: RunConfig) -> None:
-    """Fail early, before data or weights are read: an option no run can use, an unknown backbone or strategy,
-    a cut point out of range, an input smaller than the network's total stride, a batch too large for memory."""
+    """Fail early, before data or weights are read: an option no run can use (:meth:`RunConfig.validate`, run
+    once here), and what :func:`check_model` refuses."""
     config.validate()
-    resolve_task(config.task, config.backbone)
+    check_model(config)
+
+
+def check_model(config: RunConfig) -> None:
+    """An unknown backbone or strategy, a task the backbone does not serve, a cut point out of range, an input
+    smaller than the network's total stride."""
+    task = get_task(config.task)
+    if not task.fits(config.backbone):
+        raise ValueError(f"--task {config.task} does not fit backbone {config.backbone}; backbones for {config.task}: "
+                         f"{', '.join(available(task=task.backbones_of or task.name))}")
     backbone = load_backbone(config.backbone, "none")
     spec = model_spec(config, backbone, 2)
     stride = backbone.cut_points[spec.cut].stride
@@ -201,8 +205,6 @@ def check_compatible(data: DataSplits, backbone: Backbone) -> None:
     """Images go to 2D backbones and volumes to 3D ones; say which fit otherwise."""
     if data.spatial_dims == backbone.spatial_dims:
         return
-    from ..backbones import available
-
     kind = {2: "images (2D)", 3: "volumes (3D)"}
     fitting = ", ".join(available(spatial_dims=data.spatial_dims)) or "none registered"
     inflate = " (or a 2D backbone with --inflate)" if data.spatial_dims == 3 else ""
@@ -212,8 +214,8 @@ def check_compatible(data: DataSplits, backbone: Backbone) -> None:
 
 def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
     """Load and check the data (split with ``split_seed``) and the backbone with its weights; disk caches go to
-    ``cache_dir`` (kept, so later runs reuse them) or a temporary folder."""
-    config.validate()
+    ``cache_dir`` (kept, so later runs reuse them) or a temporary folder. ``config`` is checked already
+    (:func:`check_config`)."""
     data = get_task(config.task).load_data(config)
     backbone = load_backbone(config.backbone, config.weights)
     check_compatible(data, backbone)
@@ -224,12 +226,14 @@ def prepare(config: RunConfig, cache_dir: Path | None = None) -> Prepared:
 def model_spec(config: RunConfig, backbone: Backbone, num_classes: int) -> ModelSpec:
     """The model ``config`` trains on ``backbone`` with ``num_classes`` outputs, its cut resolved."""
     head = HeadSpec(num_classes, config.image_size, config.pool, config.hidden)
-    return resolve_spec(backbone, config.strategy, config.cut, head, config.task)
+    return get_task(config.task).spec(backbone, config.strategy, config.cut, head)
 
 
-def build_network(config: RunConfig, backbone: Backbone, num_classes: int) -> nn.Module:
-    spec = model_spec(config, backbone, num_classes)
-    return get_task(spec.task).build(spec, backbone)
+def spec_of(config: RunConfig, record: TrialRecord) -> ModelSpec:
+    """The spec of the model a record describes, read from it (its cut is the resolved one): for trial records
+    and for run directories saved before ``config.json`` kept the spec."""
+    head = HeadSpec(len(record.classes), config.image_size, config.pool, config.hidden)
+    return ModelSpec(config.backbone, config.weights, record.strategy, record.cut, head, config.task)
 
 
 def network_signature(config: RunConfig, backbone: Backbone, num_classes: int) -> tuple:
@@ -255,7 +259,8 @@ class TrainedRun:
     was scored on (val; test where read)."""
 
     config: RunConfig
-    result: dict
+    spec: ModelSpec
+    result: TrialRecord
     history: list[dict]
     state: dict[str, torch.Tensor]
     main: bool = True
@@ -267,7 +272,7 @@ def split_predictions(prepared: Prepared, split: str, arrays: dict[str, np.ndarr
     data = prepared.data
     samples = data.splits()[split]
     items = samples.images if hasattr(samples, "images") else samples.items
-    return Predictions(data.task, sample_ids(items, data.source), groups=getattr(samples, "groups", None), **arrays)
+    return Predictions(data.kind, sample_ids(items, data.source), groups=getattr(samples, "groups", None), **arrays)
 
 
 def score_split(model: nn.Module, prepared: Prepared, split: str, config: RunConfig, fabric=None,
@@ -275,7 +280,7 @@ def score_split(model: nn.Module, prepared: Prepared, split: str, config: RunCon
     """Scores of ``model`` on ``split`` and its per-sample predictions there."""
     loader = prepared.loader(split, config)
     loader = fabric.setup_dataloaders(loader) if fabric is not None else loader
-    scores, arrays = evaluate_split(model, loader, prepared.data.task, config.device, task=get_task(config.task),
+    scores, arrays = evaluate_split(model, loader, prepared.data.kind, config.device, task=get_task(config.task),
                                     fabric=fabric)
     return scores, split_predictions(prepared, split, arrays)
 
@@ -297,9 +302,9 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     model = task.build(spec, backbone)
     recipe = recipe_of(config, backbone.spatial_dims)
     lr = config.lr if config.lr is not None else recipe.default_lr
-    monitor = config.monitor or task.default_monitor(recipe.monitor)
+    monitor = resolve_monitor(task, recipe, config.monitor)
     loop = LoopConfig(lr=lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
-                      plateau_patience=config.patience, device=config.device, recipe=recipe.name,
+                      plateau_patience=config.patience, device=config.device, recipe=recipe,
                       monitor=monitor, precision=config.precision, pretrained=config.weights != "none")
     loaders = {s: prepared.loader(s, config) for s in ("train", "val")}
     input_shape = backbone.input_shape(config.image_size)
@@ -310,7 +315,7 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         torch.manual_seed(config.seed + fabric.global_rank)
     loggers = trackers(config, log_dir) if log_dir is not None and fabric.is_global_zero else []
     callbacks = [LoggerCallback(loggers)] if loggers else []
-    fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.task, loop, progress,
+    fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.kind, loop, progress,
                  task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
     predictions = {"val": score_split(model, prepared, "val", config, fabric)[1]}
@@ -323,25 +328,24 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         params=count_params(model), macs=count_macs(model.cpu(), input_shape),
         epochs=fitted.epochs, best_epoch=fitted.best_epoch, seconds=round(time.perf_counter() - start, 3),
         val=fitted.best_val, test=test, seed=config.seed, image_size=config.image_size, weights=config.weights,
-        data=config.data, task=data.task, classes=data.classes,
+        data=config.data, task=data.kind, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
-        recipe=recipe.name, lr=lr, monitor=monitor, memory_format=layout.as_dict(),
+        recipe=recipe.name, lr=lr, monitor=monitor.name, memory_format=layout.as_dict(),
         val_ci=split_intervals(predictions["val"]),
-        test_ci=split_intervals(predictions["test"]) if evaluate_test else None).to_dict()
-    flags = record_flags(record, predictions)
-    if flags:
-        record["flags"] = flags
+        test_ci=split_intervals(predictions["test"]) if evaluate_test else None)
+    record = replace(record, flags=record_flags(record, predictions) or None)
     log_record(loggers, record)
-    return TrainedRun(config, record, fitted.history, fitted.best_state, fabric.is_global_zero, predictions)
+    return TrainedRun(config, spec, record, fitted.history, fitted.best_state, fabric.is_global_zero, predictions)
 
 
-def evaluate_checkpoint(config: RunConfig, checkpoint: Path, prepared: Prepared,
+def evaluate_checkpoint(config: RunConfig, spec: ModelSpec, checkpoint: Path, prepared: Prepared,
                         split: str) -> tuple[dict[str, float], Predictions]:
-    """Scores and per-sample predictions on ``split`` of the network ``config`` builds, holding the weights of
+    """Scores and per-sample predictions on ``split`` (read as ``config`` reads it) of the network of ``spec``
+    holding the weights of
     ``checkpoint`` (safetensors: no code is executed): a saved trial evaluated later without retraining."""
     from safetensors.torch import load_file
 
-    model = build_network(config, prepared.backbone, prepared.data.num_classes)
+    model = build_network(spec, prepared.backbone)
     model.load_state_dict(load_file(str(checkpoint)))
     return score_split(model, prepared, split, config)
 
@@ -352,8 +356,8 @@ def save_run(run: TrainedRun, out: Path) -> Path:
     out = Path(out)
     check_writable(out)
     with staged_directory(out, keep=(LOGS,)) as staging:
-        write_json(staging / "config.json", asdict(run.config))
-        write_json(staging / "result.json", run.result)
+        write_json(staging / "config.json", {**asdict(run.config), SPEC_KEY: run.spec.to_dict()})
+        write_json(staging / "result.json", run.result.to_dict())
         write_checkpoint(staging / CHECKPOINT, run.state)
         write_rows(staging / "metrics.csv", run.history)
         for split, predictions in run.predictions.items():
@@ -369,23 +373,36 @@ def run_task(run_dir: Path) -> str:
     return json.loads(path.read_text()).get("task", "classification")
 
 
-def load_run(run_dir: Path) -> tuple[nn.Module, RunConfig, dict]:
-    """Rebuild a saved run's network and load its checkpoint (safetensors: no code is executed)."""
+@dataclass
+class LoadedRun:
+    """A saved run: its trained network (eval mode, CPU), options, model spec and result."""
+
+    model: nn.Module
+    config: RunConfig
+    spec: ModelSpec
+    result: TrialRecord
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    """Rebuild a saved run's network from the spec its ``config.json`` holds (runs saved before it did: from
+    the resolved cut of ``result.json``) and load its checkpoint (safetensors: no code is executed)."""
     from safetensors.torch import load_file
 
     run_dir = Path(run_dir)
     for name in ("config.json", "result.json", CHECKPOINT):
         if not (run_dir / name).is_file():
             raise FileNotFoundError(f"{run_dir} is not a run directory: {name} is missing")
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
-    result = json.loads((run_dir / "result.json").read_text())
-    backbone = load_backbone(config.backbone, "none")
-    model = build_network(config, backbone, len(result["classes"]))
+    values = json.loads((run_dir / "config.json").read_text())
+    saved = values.pop(SPEC_KEY, None)
+    config = RunConfig.from_dict(values)
+    result = read_record(run_dir / "result.json")
+    spec = ModelSpec.from_dict(saved) if saved is not None else spec_of(config, result)
+    model = build_network(spec, load_backbone(spec.backbone, "none"))
     model.load_state_dict(load_file(str(run_dir / CHECKPOINT)))
-    return model.eval(), config, result
+    return LoadedRun(model.eval(), config, spec, result)
 
 
-def trials_cost(records: dict[str, dict], root: Path, backbone: Backbone, threads: int,
+def trials_cost(records: dict[str, TrialRecord], root: Path, backbone: Backbone, threads: int,
                 reference: dict[str, str]) -> dict[str, dict]:
     """Cost of trials' trained models (rebuilt from their records and checkpoints), all timed side by side in
     this process (interleaved rounds): params, MACs and latency of one image (batch 1) on CPU with ``threads``
@@ -396,10 +413,10 @@ def trials_cost(records: dict[str, dict], root: Path, backbone: Backbone, thread
 
     models = {}
     for key, record in records.items():
-        config = RunConfig.from_dict(record["config"])
-        model = build_network(config, backbone, len(record["classes"]))
-        model.load_state_dict(load_file(str(Path(root) / record["checkpoint"])))
-        models[key] = (model, backbone.input_shape(config.image_size))
+        spec = spec_of(RunConfig.from_dict(record.config), record)
+        model = build_network(spec, backbone)
+        model.load_state_dict(load_file(str(Path(root) / record.checkpoint)))
+        models[key] = (model, backbone.input_shape(spec.head.image_size))
     macs = {key: count_macs(model, shape) for key, (model, shape) in models.items()}
     devices = {"cpu": Inference("cpu")}
     if torch.cuda.is_available():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..record import TrialRecord
+
 
 def trackers(config, log_dir: Path) -> list:
     """The Lightning loggers ``config.logger`` names (comma-separated; ``csv`` needs none)."""
@@ -37,9 +39,10 @@ def trackers(config, log_dir: Path) -> list:
     return loggers
 
 
-def log_record(loggers: list, record: dict) -> None:
+def log_record(loggers: list, record: TrialRecord) -> None:
     """The final record's scores, once, then the loggers are closed."""
-    scores = {f"final/{split}_{k}": v for split in ("val", "test") for k, v in (record.get(split) or {}).items()}
+    scores = {f"final/{split}_{k}": v for split, values in (("val", record.val), ("test", record.test))
+              for k, v in (values or {}).items()}
     for logger in loggers:
-        logger.log_metrics(scores, step=record["epochs"])
+        logger.log_metrics(scores, step=record.epochs)
         logger.finalize("success")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..record import TrialRecord
 from .predictions import Predictions
 
 # Outputs varying less than this across every sample of a split count as one output.
@@ -58,14 +59,14 @@ def still_improving(best_epoch: int, epochs: int) -> str | None:
            f"converged; raise --max-epochs"
 
 
-def record_flags(record: dict, predictions: dict[str, Predictions] | None = None) -> dict[str, str]:
+def record_flags(record: TrialRecord, predictions: dict[str, Predictions] | None = None) -> dict[str, str]:
     """The flags of a trial record (``best_epoch``, ``epochs``, ``image_size``, ``backbone``) and its kept
     predictions; the record's own ``flags`` (set when it was trained, from predictions a report may not have) are
     kept. Older records without predictions get the flags their numbers show."""
-    flags = {k: v for k, v in (record.get("flags") or {}).items() if k != "still_improving"}
-    if (why := still_improving(record["best_epoch"], record["epochs"])) is not None:
+    flags = {k: v for k, v in (record.flags or {}).items() if k != "still_improving"}
+    if (why := still_improving(record.best_epoch, record.epochs)) is not None:
         flags["still_improving"] = why
-    if predictions and (why := degenerate(predictions, record["image_size"], record["backbone"])) is not None:
+    if predictions and (why := degenerate(predictions, record.image_size, record.backbone)) is not None:
         flags.setdefault("degenerate", why)
     return flags
 

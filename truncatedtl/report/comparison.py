@@ -23,7 +23,8 @@ import numpy as np
 from ..backbones import input_side
 from ..evidence import MARGIN, Predictions, predictions_file
 from ..files import write_json, write_text
-from ..record import LABELS, Trial, shown_scores
+from ..record import Trial, TrialRecord, read_record
+from ..tasks import score_label, task_of_kind
 from .evidence import evidence_lines, flag_lines, fmt_score, headline, model_evidence, reading, versus_ftl
 
 COMPARISON_FILE = "compare.json"
@@ -46,7 +47,7 @@ class Comparison:
         return [Trial(s, self.cuts[s], seed) for s in self.strategies for seed in range(self.repeats)]
 
 
-def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
+def read_comparison(directory: Path) -> tuple[Comparison, list[TrialRecord]]:
     """The comparison a directory holds and its trial records in table order; says which are missing."""
     directory = Path(directory)
     spec = json.loads((directory / COMPARISON_FILE).read_text())
@@ -58,12 +59,12 @@ def read_comparison(directory: Path) -> tuple[Comparison, list[dict]]:
         raise FileNotFoundError(f"{directory}: {len(missing)} of {len(keys)} trials are not finished "
                                 f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); run the same "
                                 f"ttl compare command again to finish them")
-    return comparison, [json.loads(p.read_text()) for p in paths]
+    return comparison, [read_record(p) for p in paths]
 
 
-def read_predictions(directory: Path, records: list[dict], split: str = "test") -> dict[str, Predictions | None]:
+def read_predictions(directory: Path, records: list[TrialRecord], split: str = "test") -> dict[str, Predictions | None]:
     """Each trial's kept ``split`` predictions (trial key → predictions, None where not kept)."""
-    paths = {r["trial"]: Path(directory) / "trials" / f"{r['trial']}.{predictions_file(split)}" for r in records}
+    paths = {r.trial: Path(directory) / "trials" / f"{r.trial}.{predictions_file(split)}" for r in records}
     return {key: Predictions.load(path) if path.is_file() else None for key, path in paths.items()}
 
 
@@ -74,10 +75,10 @@ def columns(scores: tuple[str, str]) -> tuple[str, ...]:
             *(f"{d}_ratio{part}" for d in ("cpu", "gpu") for part in ("", "_low", "_high")))
 
 
-def ftl_ratio(runs: list[dict], device: str) -> dict[str, float | None]:
+def ftl_ratio(runs: list[TrialRecord], device: str) -> dict[str, float | None]:
     """``<device>_ratio`` (median over the runs of their latency ratio to FTL), ``_low`` and ``_high`` (the
     lowest and highest round of any run); None where the runs were not timed beside an FTL model."""
-    costs = [r["cost"][device] for r in runs]
+    costs = [r.cost[device] for r in runs]
     keys = [f"{device}_ratio{part}" for part in ("", "_low", "_high")]
     if not all(c is not None and "ratio" in c for c in costs):
         return dict.fromkeys(keys)
@@ -86,27 +87,27 @@ def ftl_ratio(runs: list[dict], device: str) -> dict[str, float | None]:
                     strict=True))
 
 
-def comparison_rows(comparison: Comparison, records: list[dict],
+def comparison_rows(comparison: Comparison, records: list[TrialRecord],
                     evidence: dict[str, dict]) -> list[dict]:
     """One row per strategy (:func:`columns`); ``gpu_ms`` is None where no GPU was measured, ``low``/``high``
     where no interval is known. ``evidence``: strategy → :func:`model_evidence`."""
-    unmeasured = [r["trial"] for r in records if "cost" not in r]
+    unmeasured = [r.trial for r in records if r.cost is None]
     if unmeasured:
         raise FileNotFoundError(f"trials {', '.join(unmeasured[:3])} have no latency measurement yet; run the same "
                                 f"ttl compare command again to measure them")
     rows = []
     for strategy in comparison.strategies:
-        runs = [r for r in records if r["strategy"] == strategy]
+        runs = [r for r in records if r.strategy == strategy]
         test = evidence[strategy]["scores"]
-        gpu = [r["cost"]["gpu"]["latency_ms_median"] for r in runs if r["cost"]["gpu"] is not None]
+        gpu = [r.cost["gpu"]["latency_ms_median"] for r in runs if r.cost["gpu"] is not None]
         rows.append({
-            "strategy": strategy, "cut": runs[0]["cut"],
-            **{f"{s}_{stat}": value for s in shown_scores(runs[0]["task"])
+            "strategy": strategy, "cut": runs[0].cut,
+            **{f"{s}_{stat}": value for s in task_of_kind(runs[0].task).shown
                for stat, value in (("mean", test[s]["mean"]), ("std", test[s]["std"]),
                                    ("low", test[s]["ci"][0] if test[s]["ci"] else None),
                                    ("high", test[s]["ci"][1] if test[s]["ci"] else None))},
-            "params": int(runs[0]["params"]), "macs": int(runs[0]["macs"]),
-            "cpu_ms": float(np.median([r["cost"]["cpu"]["latency_ms_median"] for r in runs])),
+            "params": int(runs[0].params), "macs": int(runs[0].macs),
+            "cpu_ms": float(np.median([r.cost["cpu"]["latency_ms_median"] for r in runs])),
             "gpu_ms": float(np.median(gpu)) if len(gpu) == len(runs) else None,
             **ftl_ratio(runs, "cpu"), **ftl_ratio(runs, "gpu"),
         })
@@ -121,13 +122,13 @@ def table_csv(rows: list[dict], scores: tuple[str, str]) -> str:
     return buffer.getvalue()
 
 
-def build_comparison_report(comparison: Comparison, records: list[dict],
+def build_comparison_report(comparison: Comparison, records: list[TrialRecord],
                             predictions: dict[str, Predictions | None]) -> dict:
     """The content of ``report.json``: each strategy's test evidence and cost, and ``versus_ftl`` (every other
     strategy against FTL, where FTL is compared) with the headline its verdicts make."""
-    scores = shown_scores(records[0]["task"])
-    runs = {s: [r for r in records if r["strategy"] == s] for s in comparison.strategies}
-    evidence = {s: model_evidence(rs, [predictions.get(r["trial"]) for r in rs], scores) for s, rs in runs.items()}
+    scores = task_of_kind(records[0].task).shown
+    runs = {s: [r for r in records if r.strategy == s] for s in comparison.strategies}
+    evidence = {s: model_evidence(rs, [predictions.get(r.trial) for r in rs], scores) for s, rs in runs.items()}
     rows = comparison_rows(comparison, records, evidence)
     against: list[dict] = []
     if "ftl" in runs:
@@ -135,14 +136,14 @@ def build_comparison_report(comparison: Comparison, records: list[dict],
         for s in comparison.strategies:
             if s == "ftl":
                 continue
-            against += versus_ftl(s, runs[s][0]["cut"], [predictions.get(r["trial"]) for r in runs[s]],
-                                  [predictions.get(r["trial"]) for r in ftl],
-                                  {m: ([r["test"][m] for r in runs[s]], [r["test"][m] for r in ftl]) for m in scores},
+            against += versus_ftl(s, runs[s][0].cut, [predictions.get(r.trial) for r in runs[s]],
+                                  [predictions.get(r.trial) for r in ftl],
+                                  {m: ([r.test[m] for r in runs[s]], [r.test[m] for r in ftl]) for m in scores},
                                   comparison.margin, tuple(evidence[s]["flags"]) + tuple(evidence["ftl"]["flags"]))
     first = evidence[comparison.strategies[0]]
     summary = (headline(against, comparison.margin, first["seeds"], first["samples"]) if against else
                "FTL is not among the compared strategies: no verdict against it.")
-    return {"backbone": records[0]["backbone"], "data": records[0]["data"], "scores": list(scores),
+    return {"backbone": records[0].backbone, "data": records[0].data, "scores": list(scores),
             "strategies": list(comparison.strategies), "repeats": comparison.repeats, "margin": comparison.margin,
             "seeds": first["seeds"], "samples": first["samples"], "headline": summary,
             "models": [{**row, "test": evidence[row["strategy"]]["scores"],
@@ -151,13 +152,13 @@ def build_comparison_report(comparison: Comparison, records: list[dict],
             "versus_ftl": against}
 
 
-def table_markdown(comparison: Comparison, report: dict, records: list[dict]) -> str:
+def table_markdown(comparison: Comparison, report: dict, records: list[TrialRecord]) -> str:
     """The table with a caption that states data, settings, repeats and how latency was measured, the headline
     verdicts, each strategy against FTL and the flags."""
-    config = records[0]["config"]
-    scores = shown_scores(records[0]["task"])
-    cpu = records[0]["cost"]["cpu"]
-    gpu = records[0]["cost"]["gpu"]
+    config = records[0].config
+    scores = task_of_kind(records[0].task).shown
+    cpu = records[0].cost["cpu"]
+    gpu = records[0].cost["gpu"]
     samples = "all samples" if config["limit"] is None else f"at most {config['limit']} samples per split"
     seeds = ", ".join(map(str, range(comparison.repeats)))
     intervals = sorted({report["models"][0]["test"][m]["interval"] for m in scores})
@@ -165,8 +166,8 @@ def table_markdown(comparison: Comparison, report: dict, records: list[dict]) ->
                 f"{config['split_seed']}); test split, n = {report['seeds']} seed(s), N = {report['samples']} test "
                 f"samples; mean over the repeats with its 95 % interval ({'; '.join(intervals)}). Image "
                 f"{input_side(config['backbone'], config['image_size'])}, weights {config['weights']}, {samples}, at most {config['max_epochs']} "
-                f"epochs, batch {config['batch_size']}, LR {records[0].get('lr', config['lr']):g}"
-                + (f" ({records[0]['recipe']})" if "recipe" in records[0] else "")  # older records lack both
+                f"epochs, batch {config['batch_size']}, LR {records[0].lr if records[0].lr is not None else config['lr']:g}"
+                + (f" ({records[0].recipe})" if records[0].recipe is not None else "")  # older records lack both
                 + f", trained on {config['device']}.")
     rounds = cpu.get("rounds", 1)
     latency = (f"Latency per image (batch {cpu['batch_size']}): every model timed side by side in one process, "
@@ -177,18 +178,18 @@ def table_markdown(comparison: Comparison, report: dict, records: list[dict]) ->
                                  "empty)."))
     lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", f"**{report['headline']}**",
              "", settings, "", latency, "",
-             f"| strategy | cut | test {LABELS[scores[0]]} [95 % CI] | test {LABELS[scores[1]]} [95 % CI] | params (M) | "
+             f"| strategy | cut | test {score_label(scores[0])} [95 % CI] | test {score_label(scores[1])} [95 % CI] | params (M) | "
              "MACs (G) | CPU ms | CPU × FTL | GPU ms | GPU × FTL | epochs | train s | flags |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["models"]:
         gpu_ms = "–" if r["gpu_ms"] is None else f"{r['gpu_ms']:.2f}"
-        runs = [x for x in records if x["strategy"] == r["strategy"]]
+        runs = [x for x in records if x.strategy == r["strategy"]]
         flags = ", ".join(f.replace("_", " ") for f in r["flags"]) or "–"
         lines.append(f"| {r['strategy']} | {r['cut']} | " + " | ".join(fmt_score(r["test"][s]) for s in scores)
                      + f" | {r['params'] / 1e6:.2f} | "
                      f"{r['macs'] / 1e9:.3f} | {r['cpu_ms']:.2f} | {_ratio_cell(r, 'cpu')} | {gpu_ms} | "
                      f"{_ratio_cell(r, 'gpu')} | "
-                     f"{np.mean([x['epochs'] for x in runs]):.1f} | {sum(x['seconds'] for x in runs):.0f} | {flags} |")
+                     f"{np.mean([x.epochs for x in runs]):.1f} | {sum(x.seconds for x in runs):.0f} | {flags} |")
     lines += ["", ("cut: units kept above the stem (the full network for ftl and linear); epochs: mean epochs "
                    "trained per repeat; train s: training time of all repeats together."), ""]
     if report["versus_ftl"]:
@@ -214,7 +215,7 @@ def write_comparison_tables(directory: Path, show: Callable[[str], None] | None 
     if show is not None:
         show(markdown)
     write_text(directory / "table.csv", table_csv([{k: m[k] for k in columns(tuple(report["scores"]))}
-                                                   for m in report["models"]], shown_scores(records[0]["task"])))
+                                                   for m in report["models"]], task_of_kind(records[0].task).shown))
     write_text(directory / "table.md", markdown)
     write_json(directory / REPORT_FILE, report)
     return markdown

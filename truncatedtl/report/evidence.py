@@ -12,7 +12,8 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from ..evidence import MARGIN, Predictions, compare, record_flags, score_interval, seed_interval, verdict
-from ..record import LABELS
+from ..record import TrialRecord
+from ..tasks import score_label
 
 BOOTSTRAP = "bootstrap over test samples and seeds"
 ONE_SEED = "bootstrap over test samples (one seed: seed variation unknown)"
@@ -20,17 +21,17 @@ SEEDS_ONLY = "t interval over seeds only (no per-sample predictions kept)"
 NONE = "none (one seed, no per-sample predictions kept)"
 
 
-def model_evidence(records: list[dict], predictions: list[Predictions | None], metrics: tuple[str, ...],
+def model_evidence(records: list[TrialRecord], predictions: list[Predictions | None], metrics: tuple[str, ...],
                    split: str = "test", scores: list[dict] | None = None) -> dict:
     """One model's ``split`` evidence: ``scores`` = per metric ``mean``, ``std`` (population, over seeds), ``ci``,
     ``delong`` (binary AUROC with predictions), ``interval`` (how ``ci`` was made); ``seeds`` (n), ``samples``
     (N), ``groups``; ``flags`` (:func:`model_flags`). ``scores``: the split's scores per record where they are
     kept apart from the records (a search's test scores), else ``record[split]``."""
-    scores = scores or [r[split] for r in records]
+    scores = scores or [getattr(r, split) for r in records]
     kept = [p for p in predictions if p is not None]
     complete = len(kept) == len(records) and bool(records)
     result: dict = {"scores": {}, "seeds": len(records),
-                    "samples": len(kept[0]) if complete else records[0]["samples"][split], "groups": None,
+                    "samples": len(kept[0]) if complete else records[0].samples[split], "groups": None,
                     "flags": model_flags(records, predictions if complete else None)}
     for metric in metrics:
         values = [s[metric] for s in scores]
@@ -47,7 +48,7 @@ def model_evidence(records: list[dict], predictions: list[Predictions | None], m
     return result
 
 
-def model_flags(records: list[dict], predictions: list[Predictions | None] | None) -> dict[str, str]:
+def model_flags(records: list[TrialRecord], predictions: list[Predictions | None] | None) -> dict[str, str]:
     """The flags of a model's repeats, each with how many repeats raise it."""
     per_run = [record_flags(r, {"test": p} if p is not None else None)
                for r, p in zip(records, predictions or [None] * len(records))]
@@ -124,7 +125,7 @@ def headline(entries: list[dict], margin: float, seeds: int, samples: int) -> st
     """The report's headline: every model's verdict against FTL per metric, not its raw means."""
     by_model: dict[tuple[str, int], list[str]] = {}
     for e in entries:
-        by_model.setdefault((e["strategy"], e["cut"]), []).append(f"{LABELS[e['metric']]} {e['verdict']}")
+        by_model.setdefault((e["strategy"], e["cut"]), []).append(f"{score_label(e['metric'])} {e['verdict']}")
     verdicts = "; ".join(f"{model_name(s, k)}: {', '.join(v)}" for (s, k), v in by_model.items())
     paired = all(e["method"].startswith("paired") for e in entries)
     how = "paired test difference" if paired else "difference over seeds only, test-sample error not included"
@@ -138,7 +139,7 @@ def evidence_lines(entries: list[dict]) -> list[str]:
     lines = ["| model | metric | difference vs FTL [95 % CI] | method |", "|---|---|---|---|"]
     for e in entries:
         note = f" ({e['note']})" if "note" in e else ""
-        lines.append(f"| {model_name(e['strategy'], e['cut'])} | {LABELS[e['metric']]} | {fmt_difference(e)}{note} | "
+        lines.append(f"| {model_name(e['strategy'], e['cut'])} | {score_label(e['metric'])} | {fmt_difference(e)}{note} | "
                      f"{e['method']} |")
     return lines
 

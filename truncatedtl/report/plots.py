@@ -7,7 +7,6 @@ matplotlib's Agg canvas, without pyplot, so drawing needs no display and keeps n
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from matplotlib.figure import Figure
 from ..analysis.svcca import mean_coefficient
 from ..analysis.transferability import Transferability
 from ..files import atomic_path
-from ..record import mean_std
+from ..record import mean_std, read_record
 
 FINETUNED, PRETRAINED, RANDOM = "tab:blue", "tab:orange", "0.55"
 FIGURES = {"cuts": "svcca_cuts.png", "blocks": "svcca_blocks.png", "pairs": "svcca_block_pairs.png"}
@@ -44,9 +43,9 @@ def auprc_by_cut(directories: Sequence[Path], strategy: str = "ttl") -> AuprcCur
     scores: dict[int, list[float]] = defaultdict(list)
     for directory in directories:
         for path in sorted(Path(directory).glob("trials/*.json")):
-            record = json.loads(path.read_text())
-            if record.get("strategy") == strategy and "auprc" in record.get("val", {}):
-                scores[int(record["cut"])].append(float(record["val"]["auprc"]))
+            record = read_record(path)
+            if record.strategy == strategy and "auprc" in record.val:
+                scores[record.cut].append(float(record.val["auprc"]))
     if not scores:
         return None
     cuts = tuple(sorted(scores))

@@ -19,7 +19,8 @@ import numpy as np
 from ..backbones import input_side
 from ..evidence import MARGIN, Predictions, predictions_file, standard_error
 from ..files import atomic_path, write_json, write_text
-from ..record import LABELS, mean_std, shown_scores
+from ..record import TrialRecord, mean_std, read_record
+from ..tasks import score_label, task_of_kind
 from .evidence import (
     evidence_lines,
     flag_lines,
@@ -47,23 +48,23 @@ def _predictions(out: Path, key: str, split: str) -> Predictions | None:
     return Predictions.load(path) if path.is_file() else None
 
 
-def _val(records: list[dict], scores: tuple[str, str]) -> dict:
+def _val(records: list[TrialRecord], scores: tuple[str, str]) -> dict:
     """Validation scores over the repeats: mean ± std, and with one repeat its bootstrap interval (``ci``)."""
-    val = {m: mean_std([r["val"][m] for r in records]) for m in scores}
-    if len(records) == 1 and records[0].get("val_ci"):
+    val = {m: mean_std([r.val[m] for r in records]) for m in scores}
+    if len(records) == 1 and records[0].val_ci:
         for m in scores:
-            val[m]["ci"] = records[0]["val_ci"][m]
+            val[m]["ci"] = records[0].val_ci[m]
     return val
 
 
-def _summary(out: Path, records: list[dict], tests: dict[str, dict], cost: dict, scores: tuple[str, str],
+def _summary(out: Path, records: list[TrialRecord], tests: dict[str, dict], cost: dict, scores: tuple[str, str],
              name: str) -> dict:
     """One model over its repeats: scores on val and test with the test evidence (``tests``: trial key → test
     scores), its flags and its cost (latency of one image)."""
     first = records[0]
-    test = model_evidence(records, [_predictions(out, r["trial"], "test") for r in records], scores,
-                          scores=[tests[r["trial"]] for r in records])
-    return {"strategy": first["strategy"], "cut": first["cut"], "name": name, "trials": [r["trial"] for r in records],
+    test = model_evidence(records, [_predictions(out, r.trial, "test") for r in records], scores,
+                          scores=[tests[r.trial] for r in records])
+    return {"strategy": first.strategy, "cut": first.cut, "name": name, "trials": [r.trial for r in records],
             "val": _val(records, scores), "test": test["scores"],
             **{k: test[k] for k in ("seeds", "samples", "groups", "flags")},
             "params": cost["cpu"]["params"], "macs": cost["cpu"]["macs"], "cpu_ms": cost["cpu"]["latency_ms_median"],
@@ -75,12 +76,12 @@ def build_search_report(out: Path) -> dict:
     out = Path(out)
     search = _read(out / SEARCH_MARKER)
     cost = _read(out / "records" / "cost.json")
-    trials = {p.stem: json.loads(p.read_text()) for p in sorted((out / "trials").glob("*.json"))}
+    trials = {p.stem: read_record(p) for p in sorted((out / "trials").glob("*.json"))}
     missing = [k for k in search["chosen_trials"] + search["ftl_trials"] if k not in trials]
     if missing:
         raise FileNotFoundError(f"{out}: trial records missing: {', '.join(missing)}")
     tests = _read(out / "records" / "test.json")
-    scores = shown_scores(trials[search["ftl_trials"][0]]["task"])
+    scores = task_of_kind(trials[search["ftl_trials"][0]].task).shown
     no_truncation = search.get("no_truncation", [])
     chosen_name = model_name(search["strategy"], search["chosen_cut"])
     if search["chosen_cut"] in no_truncation:
@@ -108,10 +109,10 @@ def build_search_report(out: Path) -> dict:
         "margin": margin, "headline": headline(versus, margin, chosen["seeds"], chosen["samples"]),
         "versus_ftl": versus,
         "trials": len(trials), "repeats": settings["repeats"], "seeds": list(range(settings["repeats"])),
-        "train_seconds": round(sum(r["seconds"] for r in trials.values()), 1),
+        "train_seconds": round(sum(r.seconds for r in trials.values()), 1),
         "settings": {**{k: base[k] for k in ("image_size", "max_epochs", "batch_size", "limit", "weights",
                                              "split_seed", "device")},
-                     **{k: trials[search["ftl_trials"][0]][k] for k in ("lr", "recipe")}},
+                     **{k: getattr(trials[search["ftl_trials"][0]], k) for k in ("lr", "recipe")}},
         "test_every_cut": every_cut,
         "test_split": (("every trial scored the test split (--test-every-cut): the per-cut test scores are for "
                         "research curves and played no part in the choice") if every_cut else
@@ -152,31 +153,31 @@ def _ratio_text(ratios: dict, device: str, bold: str = "") -> str:
     return f"{bold}{ratios[f'{device}_latency']:.3f}×{bold} [rounds {low:.3f}–{high:.3f}]"
 
 
-def _by_cut(out: Path, trials: dict[str, dict], search: dict, scores: tuple[str, str], every_cut: bool) -> list[dict]:
+def _by_cut(out: Path, trials: dict[str, TrialRecord], search: dict, scores: tuple[str, str], every_cut: bool) -> list[dict]:
     """One row per trained cut of the searched strategy (a no-truncation cut is FTL's trials): validation (and
     with ``--test-every-cut`` test) scores over the repeats, the standard error of the selected score (what
     ``--select smallest-within-noise`` uses), params and MACs."""
     no_truncation = search.get("no_truncation", [])
     selected = scores[1]
     rows = []
-    searched = [r for r in trials.values() if r["strategy"] == search["strategy"]]
-    ftl = [r for r in trials.values() if r["strategy"] == "ftl"]
-    for cut in sorted({r["cut"] for r in searched} | set(no_truncation)):
-        runs = ftl if cut in no_truncation else [r for r in searched if r["cut"] == cut]
-        values = [r["val"][selected] for r in runs]
-        kept = [_predictions(out, r["trial"], "val") for r in runs[:1]] if len(runs) == 1 else []
+    searched = [r for r in trials.values() if r.strategy == search["strategy"]]
+    ftl = [r for r in trials.values() if r.strategy == "ftl"]
+    for cut in sorted({r.cut for r in searched} | set(no_truncation)):
+        runs = ftl if cut in no_truncation else [r for r in searched if r.cut == cut]
+        values = [r.val[selected] for r in runs]
+        kept = [_predictions(out, r.trial, "val") for r in runs[:1]] if len(runs) == 1 else []
         rows.append({"cut": cut, "repeats": len(runs),
-                     **{f"{split}_{m}": mean_std([r[split][m] for r in runs]) for m in scores
+                     **{f"{split}_{m}": mean_std([getattr(r, split)[m] for r in runs]) for m in scores
                         for split in (("val", "test") if every_cut else ("val",))},
                      "val_se": standard_error([p for p in kept if p is not None], values, selected),
-                     "params": runs[0]["params"], "macs": runs[0]["macs"], "no_truncation": cut in no_truncation})
+                     "params": runs[0].params, "macs": runs[0].macs, "no_truncation": cut in no_truncation})
     return rows
 
 
-def _trial_row(record: dict, scores: tuple[str, str]) -> dict:
-    return {"trial": record["trial"], "strategy": record["strategy"], "cut": record["cut"], "seed": record["seed"],
-            **{f"val_{m}": record["val"][m] for m in scores}, "epochs": record["epochs"],
-            "best_epoch": record["best_epoch"], "seconds": record["seconds"], "params": record["params"]}
+def _trial_row(record: TrialRecord, scores: tuple[str, str]) -> dict:
+    return {"trial": record.trial, "strategy": record.strategy, "cut": record.cut, "seed": record.seed,
+            **{f"val_{m}": record.val[m] for m in scores}, "epochs": record.epochs,
+            "best_epoch": record.best_epoch, "seconds": record.seconds, "params": record.params}
 
 
 def _pm(stat: dict) -> str:
@@ -206,7 +207,7 @@ def summary_lines(report: dict) -> list[str]:
     lines = [title, f"test split: {report['test_split']}",
              f"chosen cut: {report['chosen_cut']} ({report['reason']})", report["headline"].replace("**", "")]
     for model in (chosen, ftl):
-        lines.append(f"{model['name']}: " + "; ".join(f"test {LABELS[m]} {fmt_score(model['test'][m])}"
+        lines.append(f"{model['name']}: " + "; ".join(f"test {score_label(m)} {fmt_score(model['test'][m])}"
                                                       for m in report["scores"]))
         lines += [f"  flag {flag.replace('_', ' ')}: {text}" for flag, text in model["flags"].items()]
     lines.append(f"against FTL: params {ratios['params']:.3f}x ({chosen['params'] / 1e6:.2f} M vs "
@@ -220,7 +221,7 @@ def _markdown(report: dict) -> str:
     chosen, ftl, ratios = report["chosen"], report["ftl"], report["ratios"]
     s = report["settings"]
     a, b = report["scores"]
-    la, lb = LABELS[a], LABELS[b]
+    la, lb = score_label(a), score_label(b)
     samples = "all samples" if s["limit"] is None else f"at most {s['limit']} samples per split"
     setup = (f"Method **{report['method']}**, strategy **{report['strategy']}**, {report['repeats']} repeat(s) "
              f"(seeds {', '.join(map(str, report['seeds']))}), {report['trials']} trainings in "
@@ -318,7 +319,7 @@ def _plot(report: dict, path: Path) -> None:
         if top["val_se"] is not None:
             ax.axhline(top[f"val_{score}"]["mean"] - top["val_se"], color="tab:purple", lw=0.8, ls=":",
                        label="best − 1 SE")
-    ax.set(ylabel=f"validation {LABELS[score]}", title=f"{report['backbone']}: {report['method']} search")
+    ax.set(ylabel=f"validation {score_label(score)}", title=f"{report['backbone']}: {report['method']} search")
     handles, labels = ax.get_legend_handles_labels()
     if "svcca" in report:
         twin = ax.twinx()

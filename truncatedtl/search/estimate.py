@@ -27,11 +27,12 @@ from torch.utils.data import DataLoader
 
 from ..analysis.capture import pooled_features
 from ..analysis.estimators import hscore, logme, one_hot, ridge_probe
-from ..engine import scores
-from ..engine.metrics import probabilities
-from ..engine.run import build_network
+from ..engine import RunConfig
+from ..engine.run import spec_of
 from ..evidence import ceiling_tie
-from .session import FTL, Choice, SearchSettings, Session
+from ..tasks import build_network
+from ..tasks.classification.metrics import probabilities, scores
+from .session import Choice, SearchSettings, Session
 
 RECORD = "estimates"
 CEILING = "ceiling"
@@ -58,9 +59,8 @@ def _body(session: Session, finetuned: bool) -> torch.nn.Sequential:
     from safetensors.torch import load_file
 
     record = session.ftl()[0]
-    network = build_network(replace(session.base, strategy=FTL, cut=None, seed=record["seed"]), session.backbone,
-                            session.prepared.data.num_classes)
-    network.load_state_dict(load_file(str(session.store.root / record["checkpoint"])))
+    network = build_network(spec_of(RunConfig.from_dict(record.config), record), session.backbone)
+    network.load_state_dict(load_file(str(session.store.root / record.checkpoint)))
     return network.body
 
 
@@ -82,7 +82,7 @@ def estimate_scores(session: Session, method: str) -> dict[int, float]:
         return {k: hscore(train[k], labels) for k in cuts}
     val = {k: v.numpy() for k, v in pooled_features(body, _loader(session, "val"), cuts, session.base.device).items()}
     targets = labels if labels.ndim == 2 else one_hot(labels, data.num_classes)
-    return {k: _probe_auprc(train[k], targets, val[k], data.splits()["val"].labels, data.task) for k in cuts}
+    return {k: _probe_auprc(train[k], targets, val[k], data.splits()["val"].labels, data.kind) for k in cuts}
 
 
 def ceiling_statement(method: str, tied: list[int], score: float) -> str:

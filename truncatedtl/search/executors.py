@@ -13,7 +13,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import torch
 
 from ..engine import Prepared, RunConfig, TrainedRun, prepare, train
-from ..record import LABELS, selected_score
+from ..record import TrialRecord
+from ..tasks import score_label, task_of_kind
 from .store import Trial, TrialStore, trial_config
 
 EXECUTORS = ("local", "ray")
@@ -23,7 +24,7 @@ _WORKER_PREPARED: Prepared | None = None
 
 def run_trials(trials: list[Trial], base: RunConfig, store: TrialStore, executor: str = "local",
                prepared: Prepared | None = None, progress: Callable[[str], None] | None = None,
-               workers: int = 1, ray_address: str | None = None, evaluate_test: bool = True) -> list[dict]:
+               workers: int = 1, ray_address: str | None = None, evaluate_test: bool = True) -> list[TrialRecord]:
     """Train every trial not yet in ``store``; returns the records of all ``trials`` in their order.
 
     ``evaluate_test``: whether each trial also scores the test split (a search leaves it to the end).
@@ -43,9 +44,9 @@ def run_trials(trials: list[Trial], base: RunConfig, store: TrialStore, executor
             progress(f"training {len(todo)} trial(s): {', '.join(t.key for t in todo)}")
         for i, (trial, run) in enumerate(finished, start=1):
             if progress is not None:  # before the save: a full disk loses no score
-                score = selected_score(run.result["task"])
-                progress(f"[{i}/{len(todo)}] {trial.key}: val {LABELS[score]} {run.result['val'][score]:.4f} "
-                         f"({run.result['seconds']:.0f} s)")
+                score = task_of_kind(run.result.task).selected
+                progress(f"[{i}/{len(todo)}] {trial.key}: val {score_label(score)} {run.result.val[score]:.4f} "
+                         f"({run.result.seconds:.0f} s)")
             store.save(trial, run)
     return [store.get(t) for t in trials]
 

@@ -13,11 +13,12 @@ from pathlib import Path
 from ..backbones import load_backbone
 from ..data import fingerprint
 from ..engine import RunConfig, check_config, prepare
-from ..engine.run import evaluate_checkpoint, trials_cost
+from ..engine.run import evaluate_checkpoint, spec_of, trials_cost
 from ..evidence import check_margin
-from ..record import LABELS, shown_scores
+from ..record import TrialRecord
 from ..report.search import REPORT_FILES, write_search_report
 from ..strategies import get_strategy
+from ..tasks import get_task, score_label, task_of_kind
 from .estimate import ESTIMATORS
 from .executors import check_executor, resolve_device, run_trials
 from .exhaustive import exhaustive
@@ -87,9 +88,10 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     is kept in the store, and a resume on changed data is refused (``force``: start over)."""
     out = Path(out)
     check_settings(settings)
-    if base.task == "segmentation" and settings.method not in TRAINING_METHODS:
-        raise ValueError(f"--method {settings.method} reads classification features; segmentation searches train: "
-                         f"--method {' or '.join(TRAINING_METHODS)}")
+    task = get_task(base.task)
+    if not task.feature_search and settings.method not in TRAINING_METHODS:
+        raise ValueError(f"--method {settings.method} reads pooled features with class labels; {task.name} searches "
+                         f"train: --method {' or '.join(TRAINING_METHODS)}")
     base = replace(base, device=resolve_device(base.device, settings.executor, settings.ray_address))
     check_config(replace(base, strategy=settings.strategy, cut=0))
     check_out(out)
@@ -131,22 +133,22 @@ def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]
     saved = store.fetch(TEST_RECORD) or {}
     missing = [t for t in trials if t.key not in saved]
     for trial in missing:
-        record = store.get(trial)
-        saved[trial.key], predictions = evaluate_checkpoint(trial_config(base, trial),
-                                                            store.root / record["checkpoint"], prepared, "test")
+        record, config = store.get(trial), trial_config(base, trial)
+        saved[trial.key], predictions = evaluate_checkpoint(config, spec_of(config, record),
+                                                            store.root / record.checkpoint, prepared, "test")
         predictions.save(store.predictions_path(trial, "test"))
         if progress is not None:
             scores = saved[trial.key]
-            progress(f"{trial.key}: test " + "  ".join(f"{LABELS[m]} {scores[m]:.4f}"
-                                                       for m in shown_scores(prepared.data.task)))
+            progress(f"{trial.key}: test " + "  ".join(f"{score_label(m)} {scores[m]:.4f}"
+                                                       for m in task_of_kind(prepared.data.kind).shown))
     if missing:
         store.put(TEST_RECORD, saved)
 
 
-def measure_cost(out: Path, records: dict[str, dict]) -> dict:
+def measure_cost(out: Path, records: dict[str, TrialRecord]) -> dict:
     """Parameters, MACs and latency (batch 1; CPU with one thread, steadier on a shared machine; GPU where
     there is one) of the chosen model and of FTL, timed side by side in one process (the chosen model's record
     holds its latency ratio to FTL) and kept so the report is redrawn from records. ``records``: the seed-0
     trial record of each."""
-    backbone = load_backbone(next(iter(records.values()))["backbone"], "none")
+    backbone = load_backbone(next(iter(records.values())).backbone, "none")
     return trials_cost(records, out, backbone, threads=1, reference={"chosen": FTL})

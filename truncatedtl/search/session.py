@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from ..backbones import Backbone
 from ..engine import Prepared, RunConfig
 from ..evidence import MARGIN, standard_error
-from ..record import LABELS, mean_std, selected_score
+from ..record import TrialRecord, mean_std
 from ..strategies import get_strategy
+from ..tasks import get_task, score_label
 from .store import Trial, TrialStore
 
 FTL = "ftl"
@@ -116,7 +117,7 @@ class Session:
     settings: SearchSettings
     store: TrialStore
     prepared: Prepared
-    run: Callable[[list[Trial]], list[dict]]
+    run: Callable[[list[Trial]], list[TrialRecord]]
     stages: list[Stage] = field(default_factory=list)
     _same_as_ftl: dict[int, bool] = field(default_factory=dict, repr=False)
 
@@ -157,26 +158,26 @@ class Session:
             self._same_as_ftl[cut] = network_signature(mine, self.backbone, 2) == network_signature(ftl, self.backbone, 2)
         return self._same_as_ftl[cut]
 
-    def ftl(self) -> list[dict]:
+    def ftl(self) -> list[TrialRecord]:
         """Train (or find) FTL at every repeat; its records, seed 0 first."""
         return self.run(self.ftl_trials())
 
     @property
     def score_label(self) -> str:
         """What cut points are ranked by, in words: validation AUPRC (classification) or Dice (segmentation)."""
-        return f"val {LABELS[selected_score(self.base.task)]}"
+        return f"val {score_label(get_task(self.base.task).selected)}"
 
     def score(self, cuts: list[int], stage: str) -> list[CutScore]:
         """Train the strategy at ``cuts`` (with FTL, if not yet trained, in the same batch so that parallel
         executors overlap them) and score each cut by its validation score (AUPRC; Dice for segmentation)."""
         self.stages.append(Stage(stage, list(cuts)))
         trials = self.ftl_trials() + [t for cut in cuts for t in self.trials(cut) if t not in self.ftl_trials()]
-        records = {r["trial"]: r for r in self.run(trials)}
+        records = {r.trial: r for r in self.run(trials)}
         return [self._cut_score(cut, [records[t.key] for t in self.trials(cut)]) for cut in cuts]
 
-    def _cut_score(self, cut: int, records: list[dict]) -> CutScore:
-        score = selected_score(self.base.task)
-        values = [r["val"][score] for r in records]
-        predictions = [self.store.predictions(r["trial"], "val") for r in records[:1]] if len(values) == 1 else None
+    def _cut_score(self, cut: int, records: list[TrialRecord]) -> CutScore:
+        score = get_task(self.base.task).selected
+        values = [r.val[score] for r in records]
+        predictions = [self.store.predictions(r.trial, "val") for r in records[:1]] if len(values) == 1 else None
         se = standard_error([p for p in predictions or [] if p is not None], values, score)
         return CutScore(cut, **mean_std(values), se=se)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..engine import RunConfig, TrainedRun
 from ..evidence import Predictions, predictions_file
 from ..files import write_checkpoint, write_json
-from ..record import Trial, TrialRecord
+from ..record import Trial, TrialRecord, read_record, write_record
 
 STORE_CONFIG = "store.json"
 
@@ -49,9 +49,9 @@ class TrialStore:
     def path(self, trial: Trial) -> Path:
         return self.trials_dir / f"{trial.key}.json"
 
-    def get(self, trial: Trial) -> dict | None:
+    def get(self, trial: Trial) -> TrialRecord | None:
         path = self.path(trial)
-        return json.loads(path.read_text()) if path.is_file() else None
+        return read_record(path) if path.is_file() else None
 
     def predictions_path(self, trial: Trial | str, split: str) -> Path:
         """Where a trial's ``split`` predictions are kept: beside its JSON."""
@@ -63,21 +63,25 @@ class TrialStore:
         path = self.predictions_path(trial, split)
         return Predictions.load(path) if path.is_file() else None
 
-    def save(self, trial: Trial, run: TrainedRun) -> dict:
+    def save(self, trial: Trial, run: TrainedRun) -> TrialRecord:
         """Persist a finished trial: checkpoint and predictions first, then its JSON (the JSON marks it
         finished)."""
         checkpoint = self.checkpoints_dir / f"{trial.key}.safetensors"
         write_checkpoint(checkpoint, run.state)
         for split, predictions in run.predictions.items():
             predictions.save(self.predictions_path(trial, split))
-        record = TrialRecord(**run.result, trial=trial.key, config=asdict(run.config), history=run.history,
-                             checkpoint=str(checkpoint.relative_to(self.root))).to_dict()
-        write_json(self.path(trial), record)
+        record = replace(run.result, trial=trial.key, config=asdict(run.config), history=run.history,
+                         checkpoint=str(checkpoint.relative_to(self.root)))
+        self.update(trial, record)
         return record
 
-    def records(self) -> list[dict]:
+    def update(self, trial: Trial, record: TrialRecord) -> None:
+        """Save ``record`` as the record of ``trial`` (a measurement added to it)."""
+        write_record(self.path(trial), record)
+
+    def records(self) -> list[TrialRecord]:
         """Every finished trial, sorted by trial key."""
-        return [json.loads(p.read_text()) for p in sorted(self.trials_dir.glob("*.json"))]
+        return [read_record(p) for p in sorted(self.trials_dir.glob("*.json"))]
 
     def put(self, name: str, value: dict) -> None:
         """Keep a record other than a trial (an analysis, a measurement) atomically under ``records/``."""

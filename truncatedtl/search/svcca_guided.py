@@ -32,8 +32,11 @@ from dataclasses import replace
 import numpy as np
 
 from ..analysis.transferability import CutCorrelation, Transferability, transferability
-from ..engine.run import build_network
-from .session import FTL, Choice, SearchSettings, Session, best
+from ..engine import RunConfig
+from ..engine.run import spec_of
+from ..record import TrialRecord
+from ..tasks import build_network
+from .session import Choice, SearchSettings, Session, best
 from .two_stage import block_boundaries
 
 ANALYSIS = "svcca"
@@ -65,19 +68,19 @@ def reuse_overlap(cut: CutCorrelation) -> float:
     return 1.0 if np.mean(cut.coefficients) <= np.mean(cut.random) else cut.overlap
 
 
-def analyse(session: Session, ftl_record: dict) -> Transferability:
+def analyse(session: Session, ftl_record: TrialRecord) -> Transferability:
     """Steps 2–3 on the FTL model of ``ftl_record`` against the pretrained backbone, on validation images."""
     from safetensors.torch import load_file
 
     base, prepared = session.base, session.prepared
-    config = replace(base, strategy=FTL, cut=None, seed=ftl_record["seed"])
-    classes = prepared.data.num_classes
-    pretrained = build_network(config, prepared.backbone, classes)
-    finetuned = build_network(config, prepared.backbone, classes)
-    finetuned.load_state_dict(load_file(str(session.store.root / ftl_record["checkpoint"])))
+    config = RunConfig.from_dict(ftl_record.config)
+    spec = spec_of(config, ftl_record)
+    pretrained = build_network(spec, prepared.backbone)
+    finetuned = build_network(spec, prepared.backbone)
+    finetuned.load_state_dict(load_file(str(session.store.root / ftl_record.checkpoint)))
     result = transferability(pretrained, finetuned, prepared.loader("val", config), prepared.backbone,
                              device=base.device)
-    return replace(result, reference=f"{base.backbone} ({base.weights})", finetuned=ftl_record["trial"],
+    return replace(result, reference=f"{base.backbone} ({base.weights})", finetuned=ftl_record.trial,
                    data=f"{base.data} (validation split)")
 
 
@@ -97,7 +100,7 @@ def svcca_guided(session: Session, settings: SearchSettings) -> Choice:
                "first-overlap": "first cut point where"}[rule]
     statement = (f"Overlap = 1 − |Cliff's δ| between the SVCCA coefficients of pretrained vs finetuned features and "
                  f"those of random features of the same shapes, at each cut point (validation images, FTL seed "
-                 f"{ftl['seed']}), and 1 where the former lie below the latter on average; rule {rule}: the "
+                 f"{ftl.seed}), and 1 where the former lie below the latter on average; rule {rule}: the "
                  f"{wording} the two distributions overlap by at least {threshold:g}.")
     if found is None:
         first = first_overlap(overlaps, threshold)
@@ -116,7 +119,7 @@ def svcca_guided(session: Session, settings: SearchSettings) -> Choice:
                  f"features by at least {threshold:g} (overlap at cut {cut}: {dict(overlaps)[cut]:.3f})"
     session.store.put(RULE, {
         "threshold": threshold, "svcca_rule": rule, "chosen_cut": cut, "fallback": found is None,
-        "reference_trial": ftl["trial"], "rule": statement,
+        "reference_trial": ftl.trial, "rule": statement,
         "per_cut": [{"cut": c.cut, "block_end": c.block_end, "finetuned_mean": float(np.mean(c.coefficients)),
                      "random_mean": float(np.mean(c.random)), "overlap": value}
                     for c, (_, value) in zip(candidates, overlaps)]})

@@ -1,4 +1,8 @@
-"""What a transfer-learning strategy is: how it builds a network from a backbone, and how it trains it."""
+"""What a transfer-learning strategy is: which pretrained units it keeps (and rebuilds), and how it trains them.
+
+A strategy serves every task: it gives the :class:`Body` a task puts its head (or decoder) on, and the
+:class:`TrainingPlan` over a network that exposes ``body`` (the units, stem first), ``neck`` (or None) and
+``fresh`` (names of its parts with new weights: the task's head, and what the strategy rebuilt)."""
 
 from __future__ import annotations
 
@@ -7,17 +11,19 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from ..backbones import Backbone
-from ..surgery import Network, attach_head
 
 
-@dataclass(frozen=True)
-class HeadSpec:
-    """The new head: classes, pooling, optional hidden layer, and the input it will see."""
+@dataclass
+class Body:
+    """The pretrained part a strategy keeps: ``units`` (stem first), an optional ``neck``, the ``channels`` they
+    end with, ``cut`` the last backbone cut point kept, and ``fresh``: the names (``body.i``, ``neck``) of the
+    parts rebuilt with new weights."""
 
-    num_classes: int
-    image_size: int = 224
-    pool: bool = True
-    hidden: int = 0
+    units: nn.Sequential
+    neck: nn.Module | None
+    channels: int
+    cut: int
+    fresh: tuple[str, ...] = ()
 
 
 @dataclass
@@ -46,23 +52,38 @@ class Strategy:
     uses_cut: bool = True
 
     def resolve_cut(self, backbone: Backbone, cut: int | None) -> int:
-        """The cut point this strategy trains at: the full network when it does not use one."""
+        """The cut point this strategy trains at (the full network when it uses none): the one place a cut is
+        resolved. Range checks are :meth:`Backbone.check_cut`'s; a cut outside :meth:`cut_range` is refused."""
         if not self.uses_cut:
             return backbone.last_cut
         if cut is None:
-            raise ValueError(f"strategy {self.name} needs a cut point (--cut K, 0..{backbone.last_cut})")
-        return backbone.check_cut(cut)
+            raise ValueError(f"strategy {self.name} needs a cut point (--cut K, 0..{backbone.last_cut}; block "
+                             f"boundaries of {backbone.name}: {', '.join(map(str, backbone.block_ends))})")
+        backbone.check_cut(cut)
+        if cut not in self.cut_range(backbone):
+            raise ValueError(self.refusal(backbone, cut))
+        return cut
+
+    def refusal(self, backbone: Backbone, cut: int) -> str:
+        """Why a cut in the backbone's range is none this strategy can train at."""
+        return f"strategy {self.name} cannot train at cut {cut}"
 
     def cut_range(self, backbone: Backbone) -> list[int]:
         """The cut points this strategy can train at on ``backbone`` (what a search may try)."""
         return [p.index for p in backbone.cut_points] if self.uses_cut else [backbone.last_cut]
 
-    def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
-        raise NotImplementedError
+    def body(self, backbone: Backbone, cut: int) -> Body:
+        """Default: every pretrained unit and the neck."""
+        units, neck = backbone.full_body()
+        return Body(units, neck, backbone.neck_channels(), backbone.last_cut)
 
-    def plan(self, model: nn.Module, lr: float) -> TrainingPlan:
+    def plan(self, model: nn.Module, lr: float, cut: int) -> TrainingPlan:
         """Default: everything trained at one learning rate."""
         return TrainingPlan(param_groups(model, lr))
+
+
+def fresh_prefixes(model: nn.Module) -> tuple[str, ...]:
+    return tuple(f"{name}." for name in model.fresh)
 
 
 def param_groups(model: nn.Module, lr: float, select=lambda name: True) -> list[dict]:
@@ -70,22 +91,9 @@ def param_groups(model: nn.Module, lr: float, select=lambda name: True) -> list[
     from the backbone) and fresh (``model.fresh``), so that a recipe can treat them apart. A DDP/DataParallel
     wrapper is looked through."""
     model = getattr(model, "module", model)
-    fresh = tuple(f"{name}." for name in model.fresh)
+    fresh = fresh_prefixes(model)
     groups: dict[bool, list] = {True: [], False: []}
     for name, param in model.named_parameters():
         if param.requires_grad and select(name):
             groups[not name.startswith(fresh)].append(param)
     return [{"params": params, "lr": lr, "pretrained": pretrained} for pretrained, params in groups.items() if params]
-
-
-def full_network(backbone: Backbone, head: HeadSpec) -> Network:
-    """Every pretrained unit, the neck and a new head: the model FTL, linear and LWFT train."""
-    body, neck = backbone.full_body()
-    return _with_head(backbone, body, neck, backbone.neck_channels(), head)
-
-
-def _with_head(backbone: Backbone, body: nn.Sequential, neck: nn.Module | None, channels: int,
-               head: HeadSpec, fresh: tuple[str, ...] = ("head",)) -> Network:
-    input_shape = backbone.input_shape(head.image_size)
-    return attach_head(body, neck, channels, head.num_classes, pool=head.pool, spatial_dims=backbone.spatial_dims,
-                       input_shape=input_shape, hidden=head.hidden, fresh=fresh)

@@ -1,17 +1,16 @@
-"""Fixed features: the whole pretrained network frozen (BN statistics too), only the new head trained."""
+"""Fixed features: the whole pretrained network frozen (BN statistics too), only the new parts trained."""
 
-from ..backbones import Backbone
-from ..surgery import Network
-from ._base import HeadSpec, Strategy, TrainingPlan, full_network, param_groups
+from torch import nn
+
+from ._base import Strategy, TrainingPlan, fresh_prefixes, param_groups
 
 
 class LinearProbe(Strategy):
     name = "linear"
     uses_cut = False
 
-    def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
-        return full_network(backbone, head)
-
-    def plan(self, model: Network, lr: float) -> TrainingPlan:
+    def plan(self, model: nn.Module, lr: float, cut: int) -> TrainingPlan:
+        model = getattr(model, "module", model)
         frozen = [m for m in (model.body, model.neck) if m is not None]
-        return TrainingPlan(param_groups(model, lr, lambda name: name.startswith("head.")), frozen=frozen)
+        fresh = fresh_prefixes(model)
+        return TrainingPlan(param_groups(model, lr, lambda name: name.startswith(fresh)), frozen=frozen)

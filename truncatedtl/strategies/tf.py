@@ -7,16 +7,15 @@ from torch import nn
 
 from ..backbones import Backbone
 from ..backbones._base import out_channels
-from ..surgery import Network
-from ._base import HeadSpec, Strategy, _with_head
+from ._base import Body, Strategy
 
 
 class TransFusion(Strategy):
     name = "tf"
 
-    def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
+    def body(self, backbone: Backbone, cut: int) -> Body:
         halved, neck = backbone.family.halve(backbone, cut)
-        body = nn.Sequential(*backbone.body(cut), *halved)
-        channels = out_channels(neck) if neck is not None else out_channels(body[-1])
-        fresh = ("head", *(f"body.{i}" for i in range(cut + 1, len(body))), *(("neck",) if neck is not None else ()))
-        return _with_head(backbone, body, neck, channels, head, fresh)
+        units = nn.Sequential(*backbone.body(cut), *halved)
+        channels = out_channels(neck) if neck is not None else out_channels(units[-1])
+        fresh = (*(f"body.{i}" for i in range(cut + 1, len(units))), *(("neck",) if neck is not None else ()))
+        return Body(units, neck, channels, cut, fresh)

@@ -3,12 +3,11 @@
 Everything above the cut (and the neck) is not built at all."""
 
 from ..backbones import Backbone
-from ..surgery import Network
-from ._base import HeadSpec, Strategy, _with_head
+from ._base import Body, Strategy
 
 
 class Truncated(Strategy):
     name = "ttl"
 
-    def build(self, backbone: Backbone, cut: int, head: HeadSpec) -> Network:
-        return _with_head(backbone, backbone.body(cut), None, backbone.cut_points[cut].channels, head)
+    def body(self, backbone: Backbone, cut: int) -> Body:
+        return Body(backbone.body(cut), None, backbone.cut_points[cut].channels, cut)

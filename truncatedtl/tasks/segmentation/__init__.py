@@ -1,15 +1,22 @@
-"""Segmentation: U-Nets on pretrained encoders, truncated symmetrically (:mod:`truncatedtl.segmentation`),
-Dice + BCE (binary masks, one logit map) or Dice + CE (N classes, N maps), Dice and Jaccard per class and
-mean; selection on validation Dice."""
+"""Segmentation: U-Nets on pretrained encoders (the backbones that serve segmentation, :mod:`truncatedtl.backbones
+.smp`), truncated symmetrically (:mod:`.unet`), Dice + BCE (binary masks, one logit map) or Dice + CE (N
+classes, N maps), Dice and Jaccard per class and mean (:mod:`.metrics`); selection on validation Dice; mask
+PNGs as predictions (:mod:`.writer`).
+
+Strategies are the one table's: ftl (the full U-Net), ttl (symmetric truncation at the cut), lwft (encoder units
+up to the cut frozen, those above at η/10, decoder and head at η), linear (the whole encoder frozen); tf is
+refused (see ``Segmentation.refused``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..backbones import Backbone
-from ..data.masks import (
+from ...backbones import Backbone
+from ...data.masks import (
     MaskDataset,
     MaskSplits,
     check_mask_classes,
@@ -17,10 +24,13 @@ from ..data.masks import (
     parse_mask_values,
     preprocess_pairs,
 )
-from ..segmentation import DiceJaccard, check_strategy, segmentation_loss, training_plan, unet_for
-from ..spec import ModelSpec
-from ..strategies import TrainingPlan
-from ._base import Evaluation, Monitor, Task
+from ...spec import ModelSpec
+from ...strategies import get_strategy
+from .._base import Evaluation, Monitor, Task
+from .losses import segmentation_loss
+from .metrics import DiceJaccard
+from .unet import UNet, build_unet
+from .writer import write_predictions
 
 
 def out_channels(num_classes: int) -> int:
@@ -56,12 +66,18 @@ class SegmentationEvaluation(Evaluation):
 class Segmentation(Task):
     name = "segmentation"
     monitors = (Monitor("dice"), Monitor("jaccard"), Monitor("loss", maximize=False))
+    kinds = ("segmentation",)
+    prediction_files = True
+    shown = ("jaccard", "dice")
+    labels = {"dice": "Dice", "jaccard": "Jaccard"}
+    refused = {
+        "tf": "TransFusion rebuilds the layers above the cut at half width from scratch; in a U-Net those layers "
+              "feed the decoder's skip connections, and no half-width rule for them is defined — use ttl, ftl, "
+              "lwft or linear",
+    }
 
     def default_monitor(self, recipe_monitor: str) -> str:
         return "dice"
-
-    def check_strategy(self, strategy: str) -> None:
-        check_strategy(strategy)
 
     def load_data(self, config) -> MaskSplits:
         values = parse_mask_values(config.mask_values) if config.mask_values else None
@@ -83,11 +99,10 @@ class Segmentation(Task):
         return MaskDataset(images, masks, backbone.mean, backbone.std, train=split == "train" and config.augment,
                            in_chans=backbone.in_chans)
 
-    def build(self, spec: ModelSpec, backbone: Backbone) -> nn.Module:
-        return unet_for(spec.strategy, backbone, spec.cut, out_channels(spec.head.num_classes))
-
-    def plan(self, spec: ModelSpec, model: nn.Module, lr: float) -> TrainingPlan:
-        return training_plan(model, lr)
+    def build(self, spec: ModelSpec, backbone: Backbone) -> UNet:
+        """The strategy's encoder units under a U-Net decoder rebuilt to their depth."""
+        body = get_strategy(spec.strategy).body(backbone, spec.cut)
+        return build_unet(backbone, body.cut, out_channels(spec.head.num_classes), body.units)
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
         return segmentation_loss(outputs, targets)
@@ -97,3 +112,12 @@ class Segmentation(Task):
 
     def evaluation(self, kind: str) -> Evaluation:
         return SegmentationEvaluation()
+
+    def write_predictions(self, model: nn.Module, files: list[Path], out: Path, preprocessing: dict, config,
+                          probabilities: bool) -> tuple[list[Path], list[str]]:
+        """A mask PNG per image at its original size, in the run's mask values (``<stem>.npy`` probabilities
+        too with ``probabilities``)."""
+        values = parse_mask_values(config.mask_values) if config.mask_values else None
+        return write_predictions(model, files, out, preprocessing["image_size"], preprocessing["mean"],
+                                 preprocessing["std"], values, probabilities, preprocessing["in_chans"],
+                                 preprocessing["intensity"])

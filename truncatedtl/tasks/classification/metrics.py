@@ -1,4 +1,4 @@
-"""Classification metrics: AUROC and AUPRC (average precision), macro-averaged over classes where needed."""
+"""Classification loss and metrics: cross-entropy (per-label BCE for multi-label), AUROC and AUPRC (average precision), macro-averaged over classes where needed."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.functional import classification as C
 
-from ..data import Task
+from ...data import LabelKind
 
 
-def probabilities(logits: torch.Tensor, task: Task) -> torch.Tensor:
+def probabilities(logits: torch.Tensor, kind: LabelKind) -> torch.Tensor:
     """Logits (N, classes) → probabilities: softmax for single-label tasks, sigmoid per label otherwise."""
-    return torch.sigmoid(logits) if task == "multilabel" else F.softmax(logits, dim=1)
+    return torch.sigmoid(logits) if kind == "multilabel" else F.softmax(logits, dim=1)
 
 
-def loss_fn(logits: torch.Tensor, labels: torch.Tensor, task: Task) -> torch.Tensor:
-    if task == "multilabel":
+def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: LabelKind) -> torch.Tensor:
+    if kind == "multilabel":
         return masked_bce(logits, labels.float())
     return F.cross_entropy(logits, labels)
 
@@ -28,13 +28,13 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (loss * mask).sum() / mask.sum().clamp(min=1)
 
 
-def scores(probs: torch.Tensor, labels: torch.Tensor, task: Task) -> dict[str, float]:
+def scores(probs: torch.Tensor, labels: torch.Tensor, kind: LabelKind) -> dict[str, float]:
     """``{"auroc", "auprc"}`` of probabilities (N, classes) against labels (N,) or multi-hot (N, classes);
     multi-label entries of -1 are left out."""
-    if task == "binary":
+    if kind == "binary":
         p, y = probs[:, 1], labels.long()
         auroc, auprc = C.binary_auroc(p, y), C.binary_average_precision(p, y)
-    elif task == "multiclass":
+    elif kind == "multiclass":
         n = probs.shape[1]
         present = torch.unique(labels.long())
         if len(present) == n:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
-from ..backbones import Backbone
-from ..data import DataError, DataSplits, ImageDataset, Preprocessing, build_cache, load_data
-from ..data.masks import is_mask_source
-from ..engine.metrics import loss_fn, probabilities, scores
-from ..segmentation.encoders import available as unets
-from ..spec import ModelSpec
-from ..strategies import TrainingPlan, build, get_strategy
-from ._base import Evaluation, Monitor, Task
+from ...backbones import Backbone, available
+from ...data import DataError, DataSplits, ImageDataset, Preprocessing, build_cache, load_data
+from ...data.masks import is_mask_source
+from ...spec import ModelSpec
+from ...strategies import get_strategy
+from ...surgery import Network, attach_head
+from .._base import Evaluation, Monitor, Task
+from .metrics import loss_fn, probabilities, scores
 
 
 class ClassificationEvaluation(Evaluation):
@@ -43,11 +42,15 @@ class ClassificationEvaluation(Evaluation):
 class Classification(Task):
     name = "classification"
     monitors = (Monitor("auprc"), Monitor("auroc"), Monitor("loss", maximize=False))
+    kinds = ("binary", "multiclass", "multilabel")
+    shown = ("auroc", "auprc")
+    labels = {"auroc": "AUROC", "auprc": "AUPRC"}
+    feature_search = True
 
     def load_data(self, config) -> DataSplits:
         if is_mask_source(config.data):
-            raise DataError(f"{config.data} holds image/mask pairs: that is segmentation data; use a U-Net backbone "
-                            f"({', '.join(unets())})")
+            raise DataError(f"{config.data} holds image/mask pairs: that is segmentation data; use a backbone "
+                            f"that serves segmentation ({', '.join(available(task='segmentation'))})")
         return load_data(config.data, seed=config.split_seed, limit=config.limit,
                          allow_missing_classes=config.allow_missing_classes, dedupe=config.dedupe)
 
@@ -63,11 +66,13 @@ class Classification(Task):
             prepared.caches[key] = build_cache(config.cache, samples, prep, prepared.cache_folder)
         return ImageDataset(samples, prep, train=split == "train" and config.augment, cache=prepared.caches[key])
 
-    def build(self, spec: ModelSpec, backbone: Backbone) -> nn.Module:
-        return build(spec.strategy, backbone, spec.cut, spec.head)
-
-    def plan(self, spec: ModelSpec, model: nn.Module, lr: float) -> TrainingPlan:
-        return get_strategy(spec.strategy).plan(model, lr)
+    def build(self, spec: ModelSpec, backbone: Backbone) -> Network:
+        """The strategy's body under a new head of ``spec.head.num_classes`` logits."""
+        body = get_strategy(spec.strategy).body(backbone, spec.cut)
+        head = spec.head
+        return attach_head(body.units, body.neck, body.channels, head.num_classes, pool=head.pool,
+                           spatial_dims=backbone.spatial_dims, input_shape=backbone.input_shape(head.image_size),
+                           hidden=head.hidden, fresh=("head", *body.fresh))
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
         return loss_fn(outputs, targets, kind)

@@ -13,7 +13,7 @@ from segmentation_models_pytorch.base.initialization import initialize_decoder, 
 from segmentation_models_pytorch.decoders.unet.decoder import UnetDecoder
 from torch import nn
 
-from ..backbones import Backbone, BackboneError
+from ...backbones import Backbone, BackboneError
 
 # smp's default decoder widths, deepest first: the stage that upsamples to stride 16 has 256 channels, ...,
 # the one that upsamples to the input resolution 16.
@@ -24,18 +24,25 @@ class UNet(nn.Module):
     """``encoder`` units (stem first) → decoder fed by the input and the output of each unit in ``skips``
     (the last kept unit at each resolution) → ``head`` (``out_channels`` logit maps at the input's size).
 
-    ``cut`` is the last encoder unit kept; ``frozen_cut`` the last unit kept frozen in training (None: none).
+    ``cut`` is the last encoder unit kept. To a strategy's plan the encoder is the ``body`` (no ``neck``), and the
+    decoder and head are the ``fresh`` parts.
     """
 
+    neck = None
+    fresh = ("decoder", "head")
+
     def __init__(self, encoder: nn.Sequential, skips: list[int], decoder: UnetDecoder, head: SegmentationHead,
-                 cut: int, frozen_cut: int | None = None) -> None:
+                 cut: int) -> None:
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
         self.head = head
         self.skips = skips
         self.cut = cut
-        self.frozen_cut = frozen_cut
+
+    @property
+    def body(self) -> nn.Sequential:
+        return self.encoder
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The input and each skip feature map, finest first: what the decoder consumes."""
@@ -57,10 +64,10 @@ def skip_units(backbone: Backbone, cut: int) -> list[int]:
     return [p.index for p, nxt in zip(points, points[1:] + [None]) if nxt is None or nxt.stride != p.stride]
 
 
-def build_unet(backbone: Backbone, cut: int, out_channels: int, frozen_cut: int | None = None) -> UNet:
-    """A U-Net on a fresh copy of ``backbone``'s units 0..``cut``; decoder and head freshly initialised (smp's
-    init, from the current torch seed)."""
-    backbone.check_cut(cut)
+def build_unet(backbone: Backbone, cut: int, out_channels: int, encoder: nn.Sequential | None = None) -> UNet:
+    """A U-Net on ``encoder`` (default: a fresh copy of ``backbone``'s units 0..``cut``); decoder and head freshly
+    initialised (smp's init, from the current torch seed)."""
+    encoder = backbone.body(cut) if encoder is None else encoder
     skips = skip_units(backbone, cut)
     depth = len(skips)
     if depth > len(DECODER_CHANNELS):
@@ -72,4 +79,4 @@ def build_unet(backbone: Backbone, cut: int, out_channels: int, frozen_cut: int 
     head = SegmentationHead(widths[-1], out_channels, kernel_size=3)
     initialize_decoder(decoder)
     initialize_head(head)
-    return UNet(backbone.body(cut), skips, decoder, head, cut, frozen_cut)
+    return UNet(encoder, skips, decoder, head, cut)

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import DataError, Pixels, read_image
-from ..data.masks import MaskDataset, resize_image
-from ..files import atomic_path
+from ...data import DataError, Pixels, read_image
+from ...data.masks import MaskDataset, resize_image
+from ...files import atomic_path
 
 
 def model_input(pixels: Pixels, image_size: int, mean: tuple[float, ...], std: tuple[float, ...],
