@@ -15,6 +15,7 @@ ROOT = Path(truncatedtl.__file__).parent
 # The rooms of the package, lowest layer first. A room may import the rooms of its own layer and of those below.
 LAYERS = [
     ("files", "record", "spec"),
+    ("evidence",),
     ("data",),
     ("backbones",),
     ("surgery",),

@@ -14,6 +14,7 @@ import numpy as np
 import typer
 
 from ..analysis.capture import Progress
+from ..analysis.inference import Inference
 from ..analysis.transferability import transferability
 from ..backbones import BackboneError, load_backbone
 from ..data import load_data
@@ -22,7 +23,6 @@ from ..engine.run import model_spec
 from ..report.plots import draw
 from ..tasks import build_network, get_task
 from ._common import ConfigOption
-from .profile import check_device
 
 RECORD = "svcca.json"
 SPLITS = ("val", "test")
@@ -83,7 +83,7 @@ def analyze(
     """SVCCA between the reference (pretrained) and the finetuned features at every cut point, against
     random features of the same shapes; writes svcca.json and the plots (per cut, per block, block to block)."""
     _check_options(samples, positions, keep, split, out, search)
-    check_device(device)
+    Inference(device)  # refuses a device this machine does not have
     try:
         loaded = load_run(run)
     except FileNotFoundError as err:
