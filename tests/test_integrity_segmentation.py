@@ -61,11 +61,11 @@ def test_segmentation_predict_lists_unreadable_images_and_skips_them_on_request(
     (tmp_path / "p" / "images").rename(images)
     (images / "broken.png").write_bytes(b"not an image")
     code, out, err = run_cli("predict", seg_run, images, "--out", tmp_path / "masks")
-    assert code == 1 and "wrote 3 mask(s)" in out, err
+    assert code == 1 and "wrote 3 file(s)" in out, err
     assert "1 input(s) could not be read and have no file:" in err and "broken.png" in err
     assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["0.png", "1.png", "2.png"]
     code, out, err = run_cli("predict", seg_run, images, "--out", tmp_path / "masks2", "--skip-unreadable")
-    assert code == 0 and "wrote 3 mask(s)" in out and "broken.png" in err, err
+    assert code == 0 and "wrote 3 file(s)" in out and "broken.png" in err, err
 
 
 def test_segmentation_predict_out_on_a_file_is_refused(run_cli, seg_run, tmp_path):

@@ -67,7 +67,7 @@ def test_divergence_guard_refuses_nan_and_a_runaway_loss_before_it_moves_a_weigh
     guard = DivergenceGuard(lr=0.5)
     guard.on_before_backward(state, 1, 0.7)
     guard.on_before_backward(state, 2, 0.7 * 9999)
-    with pytest.raises(TrainingError, match=r"diverged to 7\.7e\+03 \(1\.1e\+04× its first value\) at epoch 2, "
+    with pytest.raises(TrainingError, match=r"diverged to 7\.7e\+03 \(1\.1e\+04× its first non-zero value\) at epoch 2, "
                                             r"batch 3: lower the learning rate \(--lr, now 0\.5\)"):
         guard.on_before_backward(state, 3, 0.7 * 11000)
     with pytest.raises(TrainingError, match="loss became nan at epoch 2, batch 4"):

@@ -16,9 +16,8 @@ from ..backbones import Backbone, load_backbone
 from ..data import fingerprint
 from ..engine import RunConfig
 from ..files import write_text
-from ..record import LABELS
 from ..spec import HeadSpec
-from ..tasks import build_network, get_task, resolve_spec
+from ..tasks import build_network, get_task, resolve_spec, score_label
 from .metadata import Metadata
 
 CARD = "MODEL_CARD.md"
@@ -118,7 +117,7 @@ def _scores(result: dict) -> list[str]:
                 continue
             ci = intervals.get(metric)
             interval = f"{ci[0]:.4f} – {ci[1]:.4f}" if ci else NOT_COMPUTED
-            lines.append(f"| {split} | {LABELS.get(metric, metric)} | {value:.4f} | {interval} |")
+            lines.append(f"| {split} | {score_label(metric)} | {value:.4f} | {interval} |")
     return lines
 
 
@@ -139,7 +138,7 @@ def _verdict(config: RunConfig, cut: int, run_dir: Path) -> list[str]:
     for v in rows:
         ci = v.get("ci") or [None, None]
         p = "–" if v.get("p_value") is None else f"{v['p_value']:.3g}"
-        lines.append(f"| {LABELS.get(v.get('metric'), v.get('metric'))} | {_fmt(v.get('difference'))} | "
+        lines.append(f"| {score_label(v.get('metric'))} | {_fmt(v.get('difference'))} | "
                      f"{_fmt(ci[0])} – {_fmt(ci[1])} | {p} | {v.get('margin')} | **{v.get('verdict')}** |")
     return lines
 

@@ -97,7 +97,7 @@ def evaluate(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu
 
 
 def evaluate_split(model: nn.Module, loader: DataLoader, kind: str, device: str = "cpu", task: Task | None = None,
-                   fabric=None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+                   fabric=None) -> tuple[dict[str, float], dict[str, np.ndarray] | None]:
     """Scores of ``model`` on every sample of ``loader`` and its per-sample outputs (the task's
     ``Evaluation.arrays``), in dataset order."""
     task = task or get_task("classification")

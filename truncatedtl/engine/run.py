@@ -267,8 +267,11 @@ class TrainedRun:
     predictions: dict[str, Predictions] = field(default_factory=dict)
 
 
-def split_predictions(prepared: Prepared, split: str, arrays: dict[str, np.ndarray]) -> Predictions:
-    """``split``'s per-sample outputs (an ``Evaluation.arrays``) with the ids and groups of its samples."""
+def split_predictions(prepared: Prepared, split: str, arrays: dict[str, np.ndarray] | None) -> Predictions | None:
+    """``split``'s per-sample outputs (an ``Evaluation.arrays``) with the ids and groups of its samples (None
+    where the task keeps none)."""
+    if arrays is None:
+        return None
     data = prepared.data
     samples = data.splits()[split]
     items = samples.images if hasattr(samples, "images") else samples.items
@@ -276,8 +279,8 @@ def split_predictions(prepared: Prepared, split: str, arrays: dict[str, np.ndarr
 
 
 def score_split(model: nn.Module, prepared: Prepared, split: str, config: RunConfig, fabric=None,
-                ) -> tuple[dict[str, float], Predictions]:
-    """Scores of ``model`` on ``split`` and its per-sample predictions there."""
+                ) -> tuple[dict[str, float], Predictions | None]:
+    """Scores of ``model`` on ``split`` and its per-sample predictions there (None where its task keeps none)."""
     loader = prepared.loader(split, config)
     loader = fabric.setup_dataloaders(loader) if fabric is not None else loader
     scores, arrays = evaluate_split(model, loader, prepared.data.kind, config.device, task=get_task(config.task),
@@ -318,10 +321,11 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
     fitted = fit(model, task.plan(spec, model, lr), loaders["train"], loaders["val"], data.kind, loop, progress,
                  task=task, callbacks=callbacks, fabric=fabric)
     model.load_state_dict(fitted.best_state)
-    predictions = {"val": score_split(model, prepared, "val", config, fabric)[1]}
+    kept = {"val": score_split(model, prepared, "val", config, fabric)[1]}
     test = None
     if evaluate_test:
-        test, predictions["test"] = score_split(model, prepared, "test", config, fabric)
+        test, kept["test"] = score_split(model, prepared, "test", config, fabric)
+    predictions = {split: p for split, p in kept.items() if p is not None}
     model = model.to(memory_format=torch.contiguous_format)
     record = TrialRecord(
         strategy=config.strategy, backbone=config.backbone, cut=spec.cut,
@@ -331,15 +335,15 @@ def train(config: RunConfig, prepared: Prepared | None = None, progress=None, lo
         data=config.data, task=data.kind, classes=data.classes,
         samples={s: len(v) for s, v in data.splits().items()}, notes=data.notes,
         recipe=recipe.name, lr=lr, monitor=monitor.name, memory_format=layout.as_dict(),
-        val_ci=split_intervals(predictions["val"]),
-        test_ci=split_intervals(predictions["test"]) if evaluate_test else None)
+        val_ci=split_intervals(predictions["val"]) if "val" in predictions else None,
+        test_ci=split_intervals(predictions["test"]) if "test" in predictions else None)
     record = replace(record, flags=record_flags(record, predictions) or None)
     log_record(loggers, record)
     return TrainedRun(config, spec, record, fitted.history, fitted.best_state, fabric.is_global_zero, predictions)
 
 
 def evaluate_checkpoint(config: RunConfig, spec: ModelSpec, checkpoint: Path, prepared: Prepared,
-                        split: str) -> tuple[dict[str, float], Predictions]:
+                        split: str) -> tuple[dict[str, float], Predictions | None]:
     """Scores and per-sample predictions on ``split`` (read as ``config`` reads it) of the network of ``spec``
     holding the weights of
     ``checkpoint`` (safetensors: no code is executed): a saved trial evaluated later without retraining."""

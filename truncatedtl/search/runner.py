@@ -109,7 +109,7 @@ def search(base: RunConfig, settings: SearchSettings, out: Path, force: bool = F
     choice = METHODS[settings.method](session, settings)
     chosen, ftl = session.trials(choice.cut), session.ftl_trials()
     both = list(dict.fromkeys(ftl + chosen))  # the chosen cut may build FTL's very network (no truncation)
-    records = {r["trial"]: r for r in session.run(both)}
+    records = {r.trial: r for r in session.run(both)}
     score_test(store, base, prepared, both, progress)
     cost = store.fetch(COST_RECORD)
     if cost is None or "ratio" not in cost["chosen"]["cpu"]:
@@ -136,7 +136,8 @@ def score_test(store: TrialStore, base: RunConfig, prepared, trials: list[Trial]
         record, config = store.get(trial), trial_config(base, trial)
         saved[trial.key], predictions = evaluate_checkpoint(config, spec_of(config, record),
                                                             store.root / record.checkpoint, prepared, "test")
-        predictions.save(store.predictions_path(trial, "test"))
+        if predictions is not None:
+            predictions.save(store.predictions_path(trial, "test"))
         if progress is not None:
             scores = saved[trial.key]
             progress(f"{trial.key}: test " + "  ".join(f"{score_label(m)} {scores[m]:.4f}"

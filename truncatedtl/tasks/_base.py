@@ -35,10 +35,11 @@ class Evaluation:
     def compute(self) -> dict[str, float]:
         raise NotImplementedError
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> dict[str, np.ndarray] | None:
         """The per-sample outputs kept beside a record (the fields of :class:`~truncatedtl.evidence.Predictions`
-        but ids, groups and kind): classification ``labels`` and ``scores``, segmentation ``counts``."""
-        raise NotImplementedError
+        but ids, groups and kind): classification ``labels`` and ``scores``, segmentation ``counts``; None for a
+        task whose scores have no per-sample evidence (its intervals are then over seeds only)."""
+        return None
 
 
 class Task:
