@@ -12,7 +12,7 @@ from truncatedtl.backbones import load_backbone
 from truncatedtl.deploy import export_run
 from truncatedtl.deploy.model_card import CARD, NOT_COMPUTED
 from truncatedtl.spec import HeadSpec
-from truncatedtl.strategies._base import full_network
+from truncatedtl.tasks import build_network, resolve_spec
 
 
 def section(card: str, title: str) -> str:
@@ -33,7 +33,8 @@ def test_export_writes_a_card_with_every_field(run_copy: Path, run_cli) -> None:
     assert "k = 2 of 8 (`layer1.1`, block 1" in model and "classes: plain, textured" in model
 
     cost = section(card, "Cost against full finetuning (FTL)")
-    ftl = count_params(full_network(load_backbone("resnet18", "none"), HeadSpec(2, 32)))
+    ftl = count_params(build_network(resolve_spec(resnet18 := load_backbone("resnet18", "none"), "ftl", None, HeadSpec(2, 32)),
+                                       resnet18))
     assert f"| parameters | {result['params'] / 1e6:.2f} M | {ftl / 1e6:.2f} M | {result['params'] / ftl:.2f} |" in cost
     assert "| MACs (one input) |" in cost and f"| CPU latency | {NOT_COMPUTED} |" in cost
 

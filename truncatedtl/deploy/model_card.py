@@ -15,6 +15,7 @@ from ..analysis.complexity import count_macs, count_params
 from ..backbones import Backbone, load_backbone
 from ..data import fingerprint
 from ..engine import RunConfig
+from ..engine.run import SPEC_KEY
 from ..files import write_text
 from ..spec import HeadSpec
 from ..tasks import build_network, get_task, resolve_spec, score_label
@@ -161,7 +162,9 @@ def _limits(config: RunConfig, result: dict, metadata: Metadata) -> list[str]:
 def model_card(run_dir: Path, metadata: Metadata, files: list[Path]) -> str:
     """The card's Markdown for the run in ``run_dir`` exported as ``files``."""
     run_dir = Path(run_dir)
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    values = json.loads((run_dir / "config.json").read_text())
+    values.pop(SPEC_KEY, None)  # the resolved spec: the cut is read from the result
+    config = RunConfig.from_dict(values)
     result = json.loads((run_dir / "result.json").read_text())
     backbone = load_backbone(config.backbone, "none")
     cut = int(result["cut"])
