@@ -62,7 +62,7 @@ def test_every_registered_3d_backbone_is_covered():
 def test_cutpoints_json_lists_34_cut_points_for_resnext101_3d(run_cli):
     import json
 
-    code, out, _ = run_cli("cutpoints", "resnext101_3d", "--image-size", "16", "--json")
+    code, out, _ = run_cli("cutpoints", "resnext101_3d", "--image-size", "32", "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 34
     assert [r["index"] for r in rows if r["block_end"]] == [3, 7, 30, 33]

@@ -41,7 +41,7 @@ def default_layer(model: nn.Module) -> str:
     prefix = ""
     if isinstance(model, ForegroundScore):
         model, prefix = model.model, "model."
-    for part in ("body", "encoder"):
+    for part in ("encoder", "body"):  # a U-Net's ``body`` is its encoder under another name
         units = getattr(model, part, None)
         if isinstance(units, nn.Sequential):
             return f"{prefix}{part}.{len(units) - 1}"
