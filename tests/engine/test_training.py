@@ -60,7 +60,7 @@ def test_nan_loss_stops_with_a_clear_error():
 def test_run_directory_round_trips(ttl_run, tmp_path):
     out = save_run(ttl_run, tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.csv", "model.safetensors",
-                                                     "result.json"]
+                                                     "predictions_test.npz", "predictions_val.npz", "result.json"]
     result = json.loads((out / "result.json").read_text())
     assert result["cut"] == 2 and result["params"] == ttl_run.result["params"]
     model, config, _ = load_run(out)
