@@ -50,7 +50,7 @@ def export(
         report = export_int8(run_dir, calibration, out, calibration_limit, threads)
         test, latency = report.test, report.latency
         typer.echo(f"wrote {report.path} and its metadata and report beside it (calibrated on "
-                   f"{report.calibration['images']} {report.calibration['what']})")
+                   f"{report.calibration['images']} images from {report.calibration['what']})")
         for metric in ("auroc", "auprc", "accuracy"):
             typer.echo(f"test {metric:<8} float {test['float'][metric]:.4f}  int8 {test['int8'][metric]:.4f}  "
                        f"delta {test['delta'][metric]:+.4f}  ({test['samples']} samples)")

@@ -71,11 +71,11 @@ def calibration_inputs(source: str, metadata: Metadata, config, limit: int) -> t
                or (path.is_dir() and any(p.is_dir() for p in path.iterdir())))
     if dataset:
         samples = load_data(source, seed=config.split_seed, limit=config.limit).train
-        what = f"training split of {source}"
+        what = f"the training split of {source}"
     else:
         sets = collect_inputs([path], metadata.spatial_dims)
         samples = Samples([i for s in sets for i in s.samples.items], np.zeros(sum(len(s) for s in sets)))
-        what = f"images of {source}"
+        what = str(source)
     if len(samples) == 0:
         raise DataError(f"--calibration {source}: no image to calibrate on")
     index = np.unique(np.linspace(0, len(samples) - 1, min(limit, len(samples))).round().astype(int))
