@@ -1,4 +1,5 @@
-"""What a task is: the network it trains, its loss, its metrics and the scores the loop may monitor."""
+"""What a task is: the network it trains, its loss, its metrics, the scores the loop may monitor and reports
+show, and how its predictions are written."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ class Evaluation:
 
 
 class Task:
-    """A registered task. ``kind`` details (binary, multiclass, multilabel …) come from the data (its ``task``).
+    """A registered task. ``kind`` details (binary, multiclass, multilabel …) come from the data (its ``kind``).
 
-    It reads its data (``load_data``: splits with ``classes``, ``num_classes``, ``task``, ``spatial_dims``,
+    It reads its data (``load_data``: splits with ``classes``, ``num_classes``, ``kind``, ``spatial_dims``,
     ``source`` and ``notes``), makes each split's dataset, builds and plans the network of a model spec, and
     gives the loss, the evaluation and the monitored scores."""
 
