@@ -169,13 +169,17 @@ def table_markdown(comparison: Comparison, report: dict, records: list[TrialReco
                 f"epochs, batch {config['batch_size']}, LR {records[0].lr if records[0].lr is not None else config['lr']:g}"
                 + (f" ({records[0].recipe})" if records[0].recipe is not None else "")  # older records lack both
                 + f", trained on {config['device']}.")
-    rounds = cpu.get("rounds", 1)
-    latency = (f"Latency per image (batch {cpu['batch_size']}): every model timed side by side in one process, "
-               f"{rounds} interleaved rounds of {cpu['repeats'] // rounds} forward pass(es) after warm-up; median "
-               f"over the rounds, then over the repeats' models. × FTL: latency over that of the FTL model of the "
-               f"same seed, median over rounds and seeds [lowest, highest round]. CPU with {cpu['threads']} "
-               f"thread(s); " + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column "
-                                 "empty)."))
+    if "rounds" in cpu:
+        rounds = cpu["rounds"]
+        how = (f"every model timed side by side in one process, {rounds} interleaved rounds of "
+               f"{cpu['repeats'] // rounds} forward pass(es) after warm-up; median over the rounds, then over the "
+               f"repeats' models. × FTL: latency over that of the FTL model of the same seed, median over rounds and "
+               f"seeds [lowest, highest round]")
+    else:  # records measured before models were timed side by side: one model after the other, no ratio
+        how = (f"median of {cpu['repeats']} timed forward passes after warm-up, each model timed on its own (not "
+               f"side by side, so no × FTL ratio), then median over the repeats' models")
+    latency = (f"Latency per image (batch {cpu['batch_size']}): {how}. CPU with {cpu['threads']} thread(s); "
+               + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))
     lines = [f"# Strategies side by side: {config['backbone']} on {config['data']}", "", f"**{report['headline']}**",
              "", settings, "", latency, "",
              f"| strategy | cut | test {score_label(scores[0])} [95 % CI] | test {score_label(scores[1])} [95 % CI] | params (M) | "
