@@ -56,7 +56,8 @@ def datasets(root: Path) -> dict[str, str]:
     """Name → the ``--data`` value of each real dataset."""
     return {"pneumoniamnist": str(root / "pneumoniamnist" / "pneumoniamnist.npz"),
             "chest_xray_pneumonia": str(root / "chest_xray_pneumonia"),
-            "cxr_lung_seg_tb": str(tb_manifest(root / "cxr_lung_seg" / "images"))}
+            "cxr_lung_seg_tb": str(tb_manifest(root / "cxr_lung_seg" / "images")),
+            "vesselmnist3d": str(root / "vesselmnist3d" / "vesselmnist3d.npz")}
 
 
 def yardstick(base: RunConfig, repeats: int, out: Path, progress=print) -> TrialStore:
@@ -254,7 +255,9 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--max-epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=lambda v: None if v == "recipe" else float(v), default=1e-3,
+                        help="learning rate, or 'recipe' for the recipe's default")
+    parser.add_argument("--recipe", default=None, help="training recipe (default: the data's: paper-2d/paper-3d)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "search_cost")
@@ -268,7 +271,7 @@ def main() -> None:
         for name in args.datasets.split(","):
             base = RunConfig(data=paths[name], backbone=args.backbone, strategy="ttl", image_size=args.image_size,
                              max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size, limit=args.limit,
-                             weights=args.weights, device="cpu")
+                             weights=args.weights, recipe=args.recipe, device="cpu")
             store = yardstick(base, args.repeats, args.out / name / "yardstick",
                               progress=lambda m, name=name: print(f"[{name}] {m}", flush=True))
             if not args.methods:

@@ -98,8 +98,9 @@ def table_markdown(comparison: Comparison, rows: list[dict], records: list[dict]
     settings = (f"{comparison.repeats} repeat(s) per strategy (training seeds {seeds}, split seed "
                 f"{config['split_seed']}); test split; mean ± population std over the repeats. Image "
                 f"{config['image_size']}², weights {config['weights']}, {samples}, at most {config['max_epochs']} "
-                f"epochs, batch {config['batch_size']}, LR {records[0]['lr']:g} "
-                f"({records[0]['recipe']}), trained on {config['device']}.")
+                f"epochs, batch {config['batch_size']}, LR {records[0].get('lr', config['lr']):g}"
+                + (f" ({records[0]['recipe']})" if records[0].get("recipe") else "")
+                + f", trained on {config['device']}.")
     latency = (f"Latency per image (batch {cpu['batch_size']}): median of {cpu['repeats']} timed forward passes "
                f"after warm-up, then median over the repeats' models. CPU with {cpu['threads']} thread(s); "
                + (f"GPU {gpu['name']}." if gpu is not None else "no GPU was present (GPU column empty)."))

@@ -14,7 +14,7 @@ SEEDS="0 1 2"
 case $1 in
   resnet18_3d) B="--backbone resnet18_3d --weights none"; CUTS="2 4 6 ftl";;
   lite0) B="--backbone efficientnet_lite0 --inflate --weights pretrained"; CUTS="1 3 5 8 11 15 16 ftl";;
-  ct) B="--backbone ct_resnet152_3d --weights pretrained"; CUTS="3 11";;
+  ct) B="--backbone ct_resnet152_3d --weights pretrained"; CUTS="3 11 47 50 ftl";;
   ct-ftl-cost) B="--backbone ct_resnet152_3d --weights pretrained"; CUTS="ftl"; SEEDS=0
     COMMON="${COMMON/--max-epochs 3/--max-epochs 1}"; COMMON="${COMMON/--limit 200/--limit 64}";;
   *) echo "unknown source $1" >&2; exit 2;;
