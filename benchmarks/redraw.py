@@ -58,6 +58,7 @@ class Files:
 # Every page under docs/results/, each drawn by the benchmark that makes its records.
 PAGES = (Page("results/compare_chest_xray.md", "compare_chest_xray"),
          Page("results/data_memory.md", "data_memory"),
+         Page("results/gpu_converged.md", "gpu_converged"),
          Page("results/inter_domain.md", "inter_domain"),
          Page("results/latency.md", "latency"),
          Page("results/lung_segmentation.md", "lung_segmentation"),

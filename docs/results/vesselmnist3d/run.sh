@@ -8,7 +8,7 @@
 # pretrained weights), best epoch by validation AUROC.
 set -eu
 DATA=${DATA:-../shared/data/vesselmnist3d/vesselmnist3d.npz}
-OUT=docs/results/vesselmnist3d/trials; RUNS=${RUNS:-/tmp/vessel3d-runs}
+OUT=docs/results/vesselmnist3d/trials; RUNS=${RUNS:-runs/vessel3d}
 COMMON="--data $DATA --recipe paper-3d --image-size 32 --limit 200 --max-epochs 3 --batch-size 32"
 SEEDS="0 1 2"
 case $1 in
