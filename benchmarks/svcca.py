@@ -135,5 +135,28 @@ def main() -> None:
         write_json(args.json, {"settings": settings, "machine": started, "rows": rows})
 
 
+def table(record: dict) -> str:
+    """The page's table, drawn from the benchmark's JSON record."""
+    lines = ["| data points | ours (s) | reference (s) | time ref/ours | ours peak (MiB) | reference peak (MiB) "
+             "| memory ref/ours | coefficients | max abs diff |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in record["rows"]:
+        ours, ref = row["ours"], row["reference"]
+        lines.append(f"| {row['points']:,} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
+                     f"{ref['seconds'] / ours['seconds']:.1f}x | {ours['peak_mib']:.0f} | {ref['peak_mib']:.0f} | "
+                     f"{ref['peak_mib'] / ours['peak_mib']:.1f}x | {ours['coefficients']} / {ref['coefficients']} | "
+                     f"{row['max_abs_diff']:.1e} |")
+    return "\n".join(lines)
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/svcca_benchmark.md (from svcca_benchmark.json)."""
+    record = json.loads((results / "svcca_benchmark.json").read_text())
+    s, m = record["settings"], record["machine"]
+    settings = (f"{s['channels']} channels on each side, ours fed in batches of {s['batch']:,} rows, float64; time: "
+                f"fastest of {s['repeats']} runs; seed {s['seed']}. Machine: {m['cpus']} CPUs, load average "
+                f"{m['load_average_start'][0]:.1f} when the run started; torch {m['torch']}, NumPy {m['numpy']}.")
+    return {"settings": settings, "table": table(record)}
+
+
 if __name__ == "__main__":
     main()
