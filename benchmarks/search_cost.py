@@ -173,20 +173,21 @@ class Curve:
         """Seeds trained at every cut (fewer than the planned repeats while a yardstick is unfinished)."""
         return min(sum(r["cut"] == k and r["strategy"] == "ttl" for r in self.records) for k in self.val)
 
+    def count(self, cut: int) -> int:
+        return sum(r["cut"] == cut and r["strategy"] == "ttl" for r in self.records)
+
     @property
     def seeds_note(self) -> str:
         planned = self.identity["repeats"]
-        return f"{planned} seeds" if self.seeds == planned else f"{self.seeds} of {planned} planned seeds"
+        if self.seeds == planned:
+            return f"{planned} seeds"
+        return (f"**unfinished: {len(self.records)} of {planned * (len(self.val) + 1)} trainings, "
+                f"{self.seeds}–{max(map(self.count, self.val))} of {planned} planned seeds per cut**")
 
 
 def read_curve(folder: Path) -> Curve:
     identity = json.loads((folder / "store.json").read_text())["identity"]
     records = [json.loads(p.read_text()) for p in sorted((folder / "trials").glob("*.json"))]
-    # An unfinished yardstick (trained seed by seed) counts only the seeds finished at every cut and FTL.
-    keys = {(r["strategy"], r["cut"]) for r in records}
-    whole = [s for s in sorted({r["seed"] for r in records})
-             if all(any((r["strategy"], r["cut"], r["seed"]) == (*k, s) for r in records) for k in keys)]
-    records = [r for r in records if r["seed"] in whole]
     cuts = sorted({r["cut"] for r in records if r["strategy"] == "ttl"})
     scores = {split: {k: [r[split]["auprc"] for r in records if r["strategy"] == "ttl" and r["cut"] == k]
                       for k in cuts} for split in ("val", "test")}
@@ -247,6 +248,8 @@ def dataset_section(curve: Curve, folder: Path) -> str:
               "| val AUPRC | " + " | ".join(f"{curve.val[k]:.3f}" for k in cuts) + " |",
               "| ± seed std | " + " | ".join(f"{curve.val_std[k]:.3f}" for k in cuts) + " |",
               "| test AUPRC | " + " | ".join(f"{curve.test[k]:.3f}" for k in cuts) + " |"]
+    if curve.seeds != curve.identity["repeats"]:
+        lines.append("| seeds | " + " | ".join(str(curve.count(k)) for k in cuts) + " |")
     return "\n".join(lines)
 
 
@@ -331,7 +334,9 @@ def draw_files(results: Path, out: Path) -> list[Path]:
         ax.plot(cuts, list(curve.test.values()), "--", color="tab:orange", label="test AUPRC (mean)")
         ax.axhline(np.mean(curve.ftl("val")), color="0.4", linestyle=":", label="FTL val")
         ax.plot([curve.best], [curve.val[curve.best]], "*", color="tab:red", markersize=9, label="exhaustive best")
-        ax.set_title(f"{curve.name} ({curve.identity['repeats']} seeds)", fontsize=9)
+        most = max(map(curve.count, curve.val))
+        seeds = f"{most} seeds" if curve.seeds == most else f"unfinished: {curve.seeds}–{most} seeds per cut"
+        ax.set_title(f"{curve.name} ({seeds})", fontsize=9)
         ax.set_xticks(cuts)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("cut k", fontsize=8)
