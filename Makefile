@@ -8,7 +8,11 @@ STAMP := $(VENV)/.installed
 # Real data for the demo; without it the demo says so and runs on the built-in synthetic set.
 TTL_DATA ?= ../shared/data/chest_xray_pneumonia
 
+<<<<<<< HEAD
 .PHONY: setup test test-isa demo lint clean
+=======
+.PHONY: setup test demo lint results clean
+>>>>>>> results
 
 setup: $(STAMP)
 
@@ -33,6 +37,10 @@ test-isa: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check truncatedtl tests benchmarks
+
+# Every table and figure of docs/results (and the figures of docs/img) redrawn from the committed records.
+results: $(STAMP)
+	$(BIN)/python -m benchmarks redraw
 
 demo: $(STAMP)
 	TTL_DATA=$(TTL_DATA) PATH=$(abspath $(BIN)):$$PATH bash scripts/demo.sh

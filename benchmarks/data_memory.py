@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from truncatedtl.files import write_json
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -120,7 +122,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args)))
         return
-    rows = []
+    rows, load = [], [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="ttl-bench-png-") as tmp:
         for count in args.counts:
             data = Path(tmp) / str(count)
@@ -138,8 +140,7 @@ def main() -> None:
             for path in sorted(data.rglob("*.png")):
                 path.unlink()
     settings = {k: getattr(args, k) for k in ("counts", "caches", "num_workers", "image_size", "batch_size", "epochs")}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"settings": settings, "cpus": os.cpu_count(), "rows": rows}, indent=2) + "\n")
+    write_json(args.out, {"settings": settings, "cpus": os.cpu_count(), "load_average_start": load, "rows": rows})
     print(f"written to {args.out}")
 
 

@@ -104,6 +104,14 @@ def table(rows: list[dict], batches: tuple[int, ...]) -> str:
     return "\n".join(lines)
 
 
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/latency.md: the 2D table (latency.json) and the 3D one (latency_3d.json)."""
+    flat = json.loads((results / "latency.json").read_text())
+    volumes = json.loads((results / "latency_3d.json").read_text())
+    return {"table-2d": table(flat["rows"], tuple(flat["settings"].get("batches", (1, 32)))),
+            "table-3d": table(volumes["rows"], tuple(volumes["settings"].get("batches", (1,))))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--volumes", action="store_true",

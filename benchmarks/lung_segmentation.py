@@ -58,28 +58,59 @@ def run(args: argparse.Namespace) -> None:
                   flush=True)
 
 
-def table(out: Path) -> str:
-    """Markdown: test Dice / Jaccard mean ± population std over seeds; cost ratios to FTL."""
+def _read(out: Path) -> tuple[list[dict], dict]:
     trials = [json.loads(p.read_text()) for p in sorted(out.glob("trial_*.json"))]
     costs = {(c["strategy"], c["cut"]): c for c in map(json.loads, (p.read_text() for p in out.glob("cost_*.json")))}
+    return trials, costs
+
+
+def _label(key: tuple[str, int | None]) -> str:
+    return "FTL (full U-Net)" if key[1] is None else f"TTL k={key[1]}"
+
+
+def table(out: Path) -> str:
+    """Markdown: test Dice / Jaccard mean ± population std over seeds; cost ratios to FTL."""
+    trials, costs = _read(out)
     full = costs[("ftl", None)]
     keys = sorted({(t["strategy"], t["cut"]) for t in trials}, key=lambda k: (k[0] != "ftl", k[1] or 0))
     lines = ["| model | seeds | test Dice | test Jaccard | val Dice | params | params ratio | MACs ratio | "
-             "CPU latency ratio |", "|---|---|---|---|---|---|---|---|---|"]
+             "CPU latency ratio | run |", "|---|---|---|---|---|---|---|---|---|---|"]
     for key in keys:
         group = [t for t in trials if (t["strategy"], t["cut"]) == key]
         cost = costs[key]
-        label = "FTL (full U-Net)" if key[1] is None else f"TTL k={key[1]}"
-        lines.append(f"| {label} | {len(group)} | {_stat(group, 'test', 'dice')} | "
-                     f"{_stat(group, 'test', 'jaccard')} | {_stat(group, 'val', 'dice')} | {cost['params']:,} | {cost['params'] / full['params']:.3f} | "
-                     f"{cost['macs'] / full['macs']:.3f} | "
-                     f"{cost['latency_ms_median'] / full['latency_ms_median']:.3f} |")
+        lines.append(f"| {_label(key)} | {len(group)} | {_stat(group, 'test', 'dice')} | "
+                     f"{_stat(group, 'test', 'jaccard')} | {_stat(group, 'val', 'dice')} | {cost['params']:,} | "
+                     f"{cost['params'] / full['params']:.3f} | {cost['macs'] / full['macs']:.3f} | "
+                     f"{cost['latency_ms_median'] / full['latency_ms_median']:.3f} | *CPU-small* |")
     return "\n".join(lines)
+
+
+def summary(out: Path) -> str:
+    """The full model's cost and the model selected on validation (highest mean val Dice), drawn."""
+    trials, costs = _read(out)
+    full = costs[("ftl", None)]
+    groups: dict[tuple, list[dict]] = {}
+    for t in trials:
+        groups.setdefault((t["strategy"], t["cut"]), []).append(t)
+    best = max(groups, key=lambda k: np.mean([t["val"]["dice"] for t in groups[k]]))
+    last = sum(t["best_epoch"] == t["epochs"] for t in trials)
+    return (f"FTL at {full['size']}²: {full['macs'] / 1e9:.2f} GMACs, {full['latency_ms_median']:.0f} ms median CPU "
+            f"latency (1 thread, loaded machine). Selected on validation (highest mean val Dice): "
+            f"**{_label(best)}**, val Dice {_stat(groups[best], 'val', 'dice')}, test Dice "
+            f"{_stat(groups[best], 'test', 'dice')}. Best epoch = the last one in {last} of {len(trials)} trials.")
 
 
 def _stat(trials: list[dict], split: str, metric: str) -> str:
     values = [t[split][metric] for t in trials]
     return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/lung_segmentation.md, one table and summary per backbone."""
+    folders = {"lite0": results / "lung_segmentation" / "unet_efficientnet_lite0",
+               "resnet34": results / "lung_segmentation" / "unet_resnet34"}
+    return {**{f"table-{k}": table(v) for k, v in folders.items()},
+            **{f"summary-{k}": summary(v) for k, v in folders.items()}}
 
 
 def main() -> None:

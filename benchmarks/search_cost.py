@@ -20,11 +20,12 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.records import keep, pm
 from truncatedtl.backbones import load_backbone
 from truncatedtl.engine import RunConfig, prepare
 from truncatedtl.files import write_json, write_text
@@ -58,7 +59,8 @@ def datasets(root: Path) -> dict[str, str]:
     """Name → the ``--data`` value of each real dataset."""
     return {"pneumoniamnist": str(root / "pneumoniamnist" / "pneumoniamnist.npz"),
             "chest_xray_pneumonia": str(root / "chest_xray_pneumonia"),
-            "cxr_lung_seg_tb": str(tb_manifest(root / "cxr_lung_seg" / "images"))}
+            "cxr_lung_seg_tb": str(tb_manifest(root / "cxr_lung_seg" / "images")),
+            "vesselmnist3d": str(root / "vesselmnist3d" / "vesselmnist3d.npz")}
 
 
 def yardstick(base: RunConfig, repeats: int, out: Path, progress=print) -> TrialStore:
@@ -67,91 +69,15 @@ def yardstick(base: RunConfig, repeats: int, out: Path, progress=print) -> Trial
     identity = {**{k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut")},
                 "yardstick": "every cut point, test scored", "repeats": repeats}
     store = TrialStore(out, identity)
-    trials = [Trial("ftl", backbone.last_cut, s) for s in range(repeats)]
-    trials += [Trial("ttl", p.index, s) for p in backbone.cut_points for s in range(repeats)]
+    # Seed by seed, so that a run stopped early leaves whole curves of fewer seeds.
+    trials = [t for s in range(repeats)
+              for t in [Trial("ftl", backbone.last_cut, s), *(Trial("ttl", p.index, s) for p in backbone.cut_points)]]
     run_trials(trials, base, store, progress=progress, evaluate_test=True)
     return store
 
 
-HEADER = """# Search cost: every search method against the exhaustive yardstick
-
-Per dataset, the yardstick trains TTL at every cut point of EfficientNet-Lite0 (offline ImageNet weights) and
-FTL, every repeat (seeds 0..repeats-1), and scores validation and test AUPRC. Each method then makes its
-choice on that yardstick (trainings are looked up, not rerun: on CPU the same config and seed train the same
-model), exactly as `ttl search --method M` does:
-
-- **trainings (to choose)**: every training the search runs, FTL's repeats and the chosen cut's included; in
-  brackets those its choice depends on (0 for estimators on pretrained features; 1, the FTL model of seed 0,
-  for `probe` and `svcca`; every scored trial for `two-stage` and `exhaustive`).
-- **wall time**: the method's own computation (SVCCA, features, estimators; measured here, on a 2-core machine
-  shared with other jobs) plus the recorded seconds of its trainings.
-- **Spearman**: rank correlation between the method's per-cut score (`scores_by_cut`: mean validation AUPRC
-  of the cuts it trained; the estimate for estimators; 1 − overlap for `svcca`) and the exhaustive per-cut
-  validation AUPRC, over the cuts it scored.
-- **gaps**: validation / test AUPRC (means over repeats) of the chosen cut minus those of the exhaustive best
-  cut (by validation AUPRC). Test scores come from the yardstick's `--test-every-cut` curve and played no
-  part in any choice.
-
-Settings per dataset below (CPU, `OMP_NUM_THREADS=1`). The trial JSONs and method results behind every number
-are in `docs/results/search_cost/<dataset>/`; `python benchmarks/search_cost.py --redraw` redraws this page
-from them. The TB labels of `../shared/data/cxr_lung_seg` are the trailing `_0`/`_1` of each file stem; the
-benchmark writes their CSV manifest to a temporary directory at run time. Commands (from the project root):
-
-```
-OMP_NUM_THREADS=1 python benchmarks/search_cost.py --data-root ../shared/data --datasets pneumoniamnist --methods
-OMP_NUM_THREADS=1 python benchmarks/search_cost.py --data-root ../shared/data \\
-    --datasets chest_xray_pneumonia,cxr_lung_seg_tb --image-size 48 --limit 150 --max-epochs 2 --repeats 2 --methods
-```
-"""
-FOOTER = """
-## Reading and defaults
-
-Validation AUPRC gap to the exhaustive best, per dataset (PneumoniaMNIST / chest_xray_pneumonia / TB):
-
-| method | trainings its choice needs | gaps | within 0.01 on |
-|---|---|---|---|
-| two-stage | every scored trial | 0 / 0 / −0.011 | 2 of 3 (−0.011 on TB) |
-| svcca first-overlap | 1 (FTL) | −0.004 / −0.028 / 0 | 2 of 3 |
-| svcca last-before | 1 (FTL) | −0.015 / −0.023 / −0.026 | none |
-| logme | 0 | −0.014 / −0.009 / −0.023 | 1 of 3 |
-| hscore | 0 | −0.033 / −0.041 / −0.070 | none |
-| pretrained-probe | 0 | −0.023 / −0.053 / −0.011 | none |
-| probe | 1 (FTL) | −0.039 / −0.053 / −0.016 | none |
-
-- `two-stage` matched the exhaustive best cut on two datasets and came within 0.011 on the third, with two
-  thirds of the exhaustive trainings; it is the method to use when validation AUPRC matters more than cost.
-- **No method met the goal** (within 0.01 validation AUPRC of the exhaustive best with at most one training,
-  on every dataset). The nearest is SVCCA with the `first-overlap` rule: the exhaustive best on TB, −0.004 on
-  PneumoniaMNIST, but −0.028 on chest_xray_pneumonia (cut 13 against 11), mean gap −0.011. `last-before` (the
-  paper's worked examples) chose one cut earlier each time and was further on two of three (mean −0.021).
-  **Default rule: `first-overlap`.**
-- LogME, H-score and both probes rank the cut points poorly (Spearman ≤ 0.61; features that separate the
-  classes linearly are not the cut that finetunes best); LogME came within 0.01 once. They are offered and
-  measured, not recommended. **Default method: `two-stage` for accuracy; `svcca` (first-overlap) when
-  trainings are scarce.** `ttl search --method` stays required so that the choice is explicit.
-- These are short CPU runs (2–3 epochs, 150–200 images per split): the per-cut curves are noisy (two
-  repeats on chest_xray_pneumonia and TB) and the test gaps, which played no part in any choice, are larger
-  than the validation gaps.
-"""
-
-SELECTION_READING = """
-- **Default rule: `smallest-within-noise`.** On these records it keeps 0.02–0.36× the parameters of the
-  exhaustive best (median 0.04×), and its test AUPRC is *above* the exhaustive best's on 4 of the 6 replays
-  (+0.008 to +0.013): the validation differences the `best` rule follows (0.003–0.006 here) are within the
-  seed noise it measures, and they do not carry over to test.
-- The price is TB (two seeds): cut 3 instead of 12 (or 7) gives up 0.048 test AUPRC; with two seeds the
-  standard error is itself a rough estimate. Every model either rule chose still scores above FTL on test
-  (+0.017 to +0.136 AUPRC), so the verdict against FTL, not the cut, is what a report should be read for.
-- What this does not show: three datasets, 2–3 seeds and short CPU runs; the test gaps are single test sets
-  without intervals (the yardstick's records keep no per-sample predictions). `--select best` stays available
-  for when the last hundredth of validation AUPRC matters more than size; the report names the rule that chose
-  and the best-scoring cut either way.
-"""
-
 # Every method, and the svcca method under both rules.
-# exhaustive and two-stage with --select best: the yardstick's best cut; both rules are compared below from the
-# same records (selection_section).
-VARIANTS = {"exhaustive": ("exhaustive", {"select": "best"}), "two-stage": ("two-stage", {"select": "best"}),
+VARIANTS = {"exhaustive": ("exhaustive", {}), "two-stage": ("two-stage", {}),
             "svcca last-before": ("svcca", {"svcca_rule": "last-before"}),
             "svcca first-overlap": ("svcca", {"svcca_rule": "first-overlap"}),
             "logme": ("logme", {}), "hscore": ("hscore", {}), "pretrained-probe": ("pretrained-probe", {}),
@@ -196,7 +122,7 @@ def run_variant(name: str, yardstick: TrialStore, base: RunConfig, repeats: int,
             "trainings": len(replay.asked),
             "trainings_to_choose": len(searched) - (repeats if separate_final else 0) + (method in USES_FTL),
             "compute_s": round(compute, 1),
-            "wall_s": round(compute + sum(r.seconds for r in replay.asked.values()), 1)}
+            "wall_s": round(compute + sum(r["seconds"] for r in replay.asked.values()), 1)}
 
 
 def spearman(x: list[float], y: list[float]) -> float:
@@ -213,43 +139,173 @@ def spearman(x: list[float], y: list[float]) -> float:
     return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
 
 
+FIGURES = ("search_cost_curves.png",)
+FOLDER = "search_cost"
+# Datasets in page order (records folder names).
+ORDER = ("pneumoniamnist", "chest_xray_pneumonia", "cxr_lung_seg_tb", "vesselmnist3d")
+WITHIN = 0.01  # the goal: within this much validation AUPRC of the exhaustive best
+
+
+@dataclass
+class Curve:
+    """A dataset's yardstick: per TTL cut, mean and population std over the seeds of val and test AUPRC."""
+
+    name: str
+    identity: dict
+    records: list[dict]
+    val: dict[int, float]
+    val_std: dict[int, float]
+    test: dict[int, float]
+    test_std: dict[int, float]
+    block_ends: list[int]
+
+    @property
+    def best(self) -> int:
+        return max(self.val, key=lambda k: (self.val[k], -k))
+
+    def gap(self, cut: int, split: str = "val") -> float:
+        scores = self.val if split == "val" else self.test
+        return scores[cut] - scores[self.best]
+
+    def ftl(self, split: str) -> list[float]:
+        return [r[split]["auprc"] for r in self.records if r["strategy"] == "ftl"]
+
+    @property
+    def seeds(self) -> int:
+        """Seeds trained at every cut (fewer than the planned repeats while a yardstick is unfinished)."""
+        return min(sum(r["cut"] == k and r["strategy"] == "ttl" for r in self.records) for k in self.val)
+
+    def count(self, cut: int) -> int:
+        return sum(r["cut"] == cut and r["strategy"] == "ttl" for r in self.records)
+
+    @property
+    def seeds_note(self) -> str:
+        planned = self.identity["repeats"]
+        if self.seeds == planned:
+            return f"{planned} seeds"
+        return (f"**unfinished: {len(self.records)} of {planned * (len(self.val) + 1)} trainings, "
+                f"{self.seeds}–{max(map(self.count, self.val))} of {planned} planned seeds per cut**")
+
+
+def read_curve(folder: Path) -> Curve:
+    identity = json.loads((folder / "store.json").read_text())["identity"]
+    records = [json.loads(p.read_text()) for p in sorted((folder / "trials").glob("*.json"))]
+    cuts = sorted({r["cut"] for r in records if r["strategy"] == "ttl"})
+    scores = {split: {k: [r[split]["auprc"] for r in records if r["strategy"] == "ttl" and r["cut"] == k]
+                      for k in cuts} for split in ("val", "test")}
+    return Curve(folder.name, identity, records,
+                 {k: float(np.mean(v)) for k, v in scores["val"].items()},
+                 {k: float(np.std(v)) for k, v in scores["val"].items()},
+                 {k: float(np.mean(v)) for k, v in scores["test"].items()},
+                 {k: float(np.std(v)) for k, v in scores["test"].items()},
+                 list(load_backbone(identity["backbone"], "none").block_ends))
+
+
+def methods(folder: Path) -> list[dict]:
+    if not (folder / "methods").is_dir():
+        return []
+    paths = sorted((folder / "methods").glob("*.json"), key=lambda p: list(VARIANTS).index(p.stem.replace("_", " ")))
+    return [json.loads(p.read_text()) for p in paths]
+
+
+def rank_correlation(method: dict, curve: Curve) -> tuple[float, int]:
+    scored = {int(k): v for k, v in method["scores_by_cut"].items()}
+    return spearman(list(scored.values()), [curve.val[k] for k in scored]), len(scored)
+
+
+def _rho(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:+.2f}"
+
+
+def middle_boundary(curve: Curve) -> int:
+    """The middle block boundary (the 4th of EfficientNet-Lite0's 7)."""
+    return curve.block_ends[(len(curve.block_ends) - 1) // 2]
+
+
+def dataset_section(curve: Curve, folder: Path) -> str:
+    """Settings, the methods table and the per-cut curve (mean ± seed std) of one dataset."""
+    i, samples = curve.identity, curve.records[0]["samples"]
+    lr = "the recipe's LR" if i["lr"] is None else f"LR {i['lr']:g}"
+    recipe = i.get("recipe") or "paper-2d"
+    lines = [(f"{i['backbone']} (weights {i['weights']}), image {i['image_size']}"
+              f"{'³' if '@3d' in i['backbone'] else '²'}, {samples['train']}/{samples['val']}/{samples['test']} "
+              f"train/val/test (at most {i['limit']} per split, stratified), at most {i['max_epochs']} epochs, "
+              f"recipe {recipe}, {lr}, batch {i['batch_size']}, {curve.seeds_note}. Exhaustive best cut by "
+              f"validation AUPRC: **{curve.best}** (val {curve.val[curve.best]:.4f} ± "
+              f"{curve.val_std[curve.best]:.4f}, test {curve.test[curve.best]:.4f}); FTL val "
+              f"{pm(curve.ftl('val'), 4)}, test {pm(curve.ftl('test'), 4)}."), "",
+             "| method | trainings (to choose) | wall time (min) | Spearman vs exhaustive val AUPRC | chosen cut "
+             "| val AUPRC gap | test AUPRC gap | run |", "|---|---|---|---|---|---|---|---|"]
+    for m in methods(folder):
+        rho, n = rank_correlation(m, curve)
+        cut = m["chosen_cut"]
+        lines.append(f"| {m['variant']} | {m['trainings']} ({m['trainings_to_choose']}) | {m['wall_s'] / 60:.1f} | "
+                     f"{_rho(rho)} ({n} cuts) | {cut} | {curve.gap(cut):+.4f} | {curve.gap(cut, 'test'):+.4f} | "
+                     f"*CPU-small* |")
+    middle = middle_boundary(curve)
+    lines.append(f"| always cut {middle} (middle block boundary) | {curve.seeds} (0) | – | – | {middle} | "
+                 f"{curve.gap(middle):+.4f} | {curve.gap(middle, 'test'):+.4f} | *CPU-small* |")
+    cuts = list(curve.val)
+    lines += ["", "| cut | " + " | ".join(map(str, cuts)) + " |", "|---|" + "---|" * len(cuts),
+              "| val AUPRC | " + " | ".join(f"{curve.val[k]:.3f}" for k in cuts) + " |",
+              "| ± seed std | " + " | ".join(f"{curve.val_std[k]:.3f}" for k in cuts) + " |",
+              "| test AUPRC | " + " | ".join(f"{curve.test[k]:.3f}" for k in cuts) + " |"]
+    if curve.seeds != curve.identity["repeats"]:
+        lines.append("| seeds | " + " | ".join(str(curve.count(k)) for k in cuts) + " |")
+    return "\n".join(lines)
+
+
+def _policies(curves: list[Curve], folders: list[Path]) -> dict[str, dict]:
+    """Every method and every constant cut → its chosen cut, val gap and rank correlation per dataset."""
+    policies: dict[str, dict] = {}
+    for curve, folder in zip(curves, folders):
+        for m in methods(folder):
+            entry = policies.setdefault(m["variant"], {"kind": "method", "cuts": [], "gaps": [], "rho": [],
+                                                        "trainings": m["trainings_to_choose"]})
+            entry["cuts"].append(m["chosen_cut"])
+            entry["gaps"].append(curve.gap(m["chosen_cut"]))
+            entry["rho"].append(rank_correlation(m, curve)[0])
+    cuts = sorted(set.intersection(*(set(c.val) for c in curves)))
+    for k in cuts:
+        policies[f"always cut {k}"] = {"kind": "constant", "cuts": [k] * len(curves),
+                                       "gaps": [c.gap(k) for c in curves], "rho": [], "trainings": 0}
+    return policies
+
+
+def summary(curves: list[Curve], folders: list[Path]) -> str:
+    """Methods against constants over every dataset: val gaps, their mean and worst, rank correlations."""
+    policies = _policies(curves, folders)
+    constants = {k: v for k, v in policies.items() if v["kind"] == "constant"}
+    best_constant = max(constants, key=lambda k: (np.mean(constants[k]["gaps"]), min(constants[k]["gaps"])))
+    middle = f"always cut {middle_boundary(curves[0])}"
+    names = " / ".join(c.name for c in curves)
+    lines = [f"Validation AUPRC gap to the exhaustive best per dataset ({names}); the noise band is the seed std of "
+             f"the exhaustive best cut's val AUPRC ({' / '.join(f'{c.val_std[c.best]:.3f}' for c in curves)}).", "",
+             "| policy | trainings its choice needs | cuts chosen | val AUPRC gaps | mean gap | worst gap | "
+             f"within {WITHIN} on | Spearman per dataset |", "|---|---|---|---|---|---|---|---|"]
+    shown = [k for k, v in policies.items() if v["kind"] == "method"] + [best_constant] + \
+        ([middle] if middle != best_constant else [])
+    for name in shown:
+        p = policies[name]
+        label = name + (" (best constant, chosen in hindsight)" if name == best_constant else "") + \
+            (" (middle block boundary)" if name == middle else "")
+        within = sum(g >= -WITHIN for g in p["gaps"])
+        lines.append(f"| {label} | {p['trainings']} | {' / '.join(map(str, p['cuts']))} | "
+                     f"{' / '.join(f'{g:+.3f}' for g in p['gaps'])} | {np.mean(p['gaps']):+.3f} | "
+                     f"{min(p['gaps']):+.3f} | {within} of {len(curves)} | "
+                     f"{' / '.join(_rho(r) for r in p['rho']) or '–'} |")
+    ranked = sorted(constants, key=lambda k: -np.mean(constants[k]["gaps"]))
+    lines += ["", "Every constant cut, by mean val AUPRC gap over the datasets: " +
+              ", ".join(f"{k.split()[-1]} ({np.mean(constants[k]['gaps']):+.3f})" for k in ranked) + "."]
+    return "\n".join(lines)
+
+
 def per_cut(records: list[dict], split: str) -> dict[int, float]:
     """Mean ``split`` AUPRC over the repeats at every TTL cut of the yardstick."""
     cuts = sorted({r["cut"] for r in records if r["strategy"] == "ttl"})
     return {k: float(np.mean([r[split]["auprc"] for r in records if r["strategy"] == "ttl" and r["cut"] == k]))
             for k in cuts}
 
-
-def dataset_section(name: str, folder: Path) -> list[str]:
-    """The table of one dataset, from its saved yardstick trials and method results."""
-    identity = json.loads((folder / "store.json").read_text())["identity"]
-    records = [json.loads(p.read_text()) for p in sorted((folder / "trials").glob("*.json"))]
-    val, test = per_cut(records, "val"), per_cut(records, "test")
-    best = max(val, key=lambda k: (val[k], -k))
-    ftl = [r for r in records if r["strategy"] == "ftl"]
-    samples = records[0]["samples"]
-    lines = [f"## {name}", "",
-             (f"{identity['backbone']} (weights {identity['weights']}), image {identity['image_size']}², "
-              f"{samples['train']}/{samples['val']}/{samples['test']} train/val/test images (at most "
-              f"{identity['limit']} per split, stratified), at most {identity['max_epochs']} epochs, Adam LR "
-              f"{identity['lr']:g}, batch {identity['batch_size']}, {identity['repeats']} repeats. Exhaustive best "
-              f"cut by validation AUPRC: **{best}** (val {val[best]:.4f}, test {test[best]:.4f}); FTL val "
-              f"{np.mean([r['val']['auprc'] for r in ftl]):.4f}, test {np.mean([r['test']['auprc'] for r in ftl]):.4f}."),
-             "",
-             "| method | trainings (to choose) | wall time (min) | Spearman vs exhaustive val AUPRC | chosen cut "
-             "| val AUPRC gap | test AUPRC gap |", "|---|---|---|---|---|---|---|"]
-    for path in sorted((folder / "methods").glob("*.json"), key=lambda p: list(VARIANTS).index(p.stem.replace('_', ' '))):
-        m = json.loads(path.read_text())
-        scored = {int(k): v for k, v in m["scores_by_cut"].items()}
-        rho = spearman(list(scored.values()), [val[k] for k in scored])
-        cut = m["chosen_cut"]
-        lines.append(f"| {m['variant']} | {m['trainings']} ({m['trainings_to_choose']}) | {m['wall_s'] / 60:.1f} | "
-                     f"{'–' if np.isnan(rho) else f'{rho:+.2f}'} ({len(scored)} cuts) | {cut} | "
-                     f"{val[cut] - val[best]:+.4f} | {test[cut] - test[best]:+.4f} |")
-    lines += ["", "| cut | " + " | ".join(map(str, val)) + " |", "|---|" + "---|" * len(val),
-              "| val AUPRC | " + " | ".join(f"{v:.3f}" for v in val.values()) + " |",
-              "| test AUPRC | " + " | ".join(f"{v:.3f}" for v in test.values()) + " |"]
-    return lines
 
 
 def rule_choices(records: list[dict], backbone) -> dict[tuple[str, str], tuple[int, int]]:
@@ -303,15 +359,69 @@ def selection_section(folders: list[Path]) -> list[str]:
     return lines
 
 
+def _folders(results: Path) -> list[Path]:
+    return [results / FOLDER / name for name in ORDER if (results / FOLDER / name / "store.json").is_file()]
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/search_cost.md: one section per dataset and the summary (over the
+    datasets whose methods were run on a finished yardstick)."""
+    folders = _folders(results)
+    curves = [read_curve(f) for f in folders]
+    done = [(c, f) for c, f in zip(curves, folders) if methods(f) and c.seeds == c.identity["repeats"]]
+    missing = {f"dataset-{name}": "No records yet." for name in ORDER if name not in {f.name for f in folders}}
+    return {**{f"dataset-{c.name}": dataset_section(c, f) for c, f in zip(curves, folders)}, **missing,
+            "summary": summary([c for c, _ in done], [f for _, f in done]),
+            "selection": "\n".join(selection_section([f for c, f in done]))}
+
+
+def draw_files(results: Path, out: Path) -> list[Path]:
+    """docs/img/search_cost_curves.png: per dataset, val AUPRC per cut with its seed-std band, test AUPRC, FTL's
+    val AUPRC and the exhaustive best cut (the methods' choices are in the page's tables)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from truncatedtl.files import atomic_path
+
+    folders = _folders(results)
+    figure = Figure(figsize=(11, 2.6 * ((len(folders) + 1) // 2)))
+    FigureCanvasAgg(figure)
+    for index, folder in enumerate(folders):
+        curve = read_curve(folder)
+        ax = figure.add_subplot((len(folders) + 1) // 2, 2, index + 1)
+        cuts = np.array(list(curve.val))
+        mean, std = np.array(list(curve.val.values())), np.array(list(curve.val_std.values()))
+        ax.fill_between(cuts, mean - std, mean + std, color="tab:blue", alpha=0.2, label="val ± seed std")
+        ax.plot(cuts, mean, "-o", color="tab:blue", markersize=3, label="val AUPRC (mean)")
+        ax.plot(cuts, list(curve.test.values()), "--", color="tab:orange", label="test AUPRC (mean)")
+        ax.axhline(np.mean(curve.ftl("val")), color="0.4", linestyle=":", label="FTL val")
+        ax.plot([curve.best], [curve.val[curve.best]], "*", color="tab:red", markersize=9, label="exhaustive best")
+        most = max(map(curve.count, curve.val))
+        seeds = f"{most} seeds" if curve.seeds == most else f"unfinished: {curve.seeds}–{most} seeds per cut"
+        ax.set_title(f"{curve.name} ({seeds})", fontsize=9)
+        ax.set_xticks(cuts)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("cut k", fontsize=8)
+        ax.set_ylabel("AUPRC", fontsize=8)
+        if index == 0:
+            ax.legend(fontsize=6, loc="lower right")
+    figure.tight_layout()
+    path = Path(out) / "img" / FIGURES[0]
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=110)
+    return [path]
+
+
 def mirror(out: Path, records: Path, name: str) -> None:
-    """Copy a dataset's yardstick trial JSONs, its store identity and the method results (no checkpoints)."""
+    """Keep a dataset's yardstick trial JSONs, its store identity and the method results (no checkpoints;
+    paths relative to the data root)."""
     target = records / name
     shutil.rmtree(target, ignore_errors=True)
-    (target / "trials").mkdir(parents=True)
-    shutil.copy(out / name / "yardstick" / "store.json", target / "store.json")
-    for path in (out / name / "yardstick" / "trials").glob("*.json"):
-        shutil.copy(path, target / "trials" / path.name)
-    shutil.copytree(out / name / "methods", target / "methods")
+    keep(target / "store.json", json.loads((out / name / "yardstick" / "store.json").read_text()))
+    for path in sorted((out / name / "yardstick" / "trials").glob("*.json")):
+        keep(target / "trials" / path.name, json.loads(path.read_text()))
+    for path in sorted((out / name / "methods").glob("*.json")):
+        keep(target / "methods" / path.name, json.loads(path.read_text()))
 
 
 def main() -> None:
@@ -323,21 +433,24 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--max-epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=lambda v: None if v == "recipe" else float(v), default=1e-3,
+                        help="learning rate, or 'recipe' for the recipe's default")
+    parser.add_argument("--recipe", default=None, help="training recipe (default: the data's: paper-2d/paper-3d)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "search_cost")
     parser.add_argument("--records", type=Path, default=ROOT / "docs" / "results" / "search_cost")
-    parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "results" / "search_cost.md")
+    parser.add_argument("--markdown", type=Path, help="also write the page redrawn from --records/.. here "
+                        "(python -m benchmarks redraw draws docs/results/search_cost.md itself)")
     parser.add_argument("--methods", action="store_true", help="also run every method on the yardstick")
-    parser.add_argument("--redraw", action="store_true", help="only redraw the markdown from --records")
+    parser.add_argument("--redraw", action="store_true", help="run nothing; only write --markdown")
     args = parser.parse_args()
     if not args.redraw:
         paths = datasets(args.data_root)
         for name in args.datasets.split(","):
             base = RunConfig(data=paths[name], backbone=args.backbone, strategy="ttl", image_size=args.image_size,
                              max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size, limit=args.limit,
-                             weights=args.weights, device="cpu")
+                             weights=args.weights, recipe=args.recipe, device="cpu")
             store = yardstick(base, args.repeats, args.out / name / "yardstick",
                               progress=lambda m, name=name: print(f"[{name}] {m}", flush=True))
             if not args.methods:
@@ -349,11 +462,12 @@ def main() -> None:
                     write_json(path, run_variant(variant, store, base, args.repeats, prepared))
                 print(f"[{name}] {variant}: {json.loads(path.read_text())['chosen_cut']}", flush=True)
             mirror(args.out, args.records, name)
-    folders = sorted(p for p in args.records.iterdir() if p.is_dir())
-    sections = [line for d in folders for line in ["", *dataset_section(d.name, d)]]
-    rules = "\n".join(["", *selection_section(folders), SELECTION_READING])
-    write_text(args.markdown, HEADER + "\n".join(sections) + "\n" + FOOTER + rules)
-    print(args.markdown.read_text())
+    if args.markdown:
+        from benchmarks.redraw import fill
+
+        page = ROOT / "docs" / "results" / "search_cost.md"
+        write_text(args.markdown, fill(page.read_text(), draw_page(args.records.parent), page.name))
+        print(f"written to {args.markdown}")
 
 
 if __name__ == "__main__":

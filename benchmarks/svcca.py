@@ -14,11 +14,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from tests.analysis.test_svcca import reference_svcca
 from truncatedtl.analysis import CrossCovariance
+from truncatedtl.files import write_json
+
+
+def machine() -> dict:
+    """What the timings depend on: CPUs, load while the run started, library versions."""
+    import torch
+
+    return {"cpus": os.cpu_count(), "load_average_start": [round(v, 2) for v in os.getloadavg()],
+            "numpy": np.__version__, "torch": torch.__version__}
 
 
 def activation_batches(
@@ -80,6 +90,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="time is the fastest of this many runs")
+    parser.add_argument("--json", type=Path, help="also write the measurements (the page's record) here")
     parser.add_argument("--worker", choices=["ours", "reference"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -106,16 +117,45 @@ def main() -> None:
         "| memory ref/ours | coefficients | max abs diff |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    rows, started = [], machine()
     for points in args.points:
         ours, ref = run("ours", points), run("reference", points)
-        a, b = np.array(ours["coefficients"]), np.array(ref["coefficients"])
+        a, b = np.array(ours.pop("coefficients")), np.array(ref.pop("coefficients"))
         diff = np.abs(a - b).max() if a.shape == b.shape else float("nan")
+        rows.append({"points": points, "ours": {**ours, "coefficients": len(a)},
+                     "reference": {**ref, "coefficients": len(b)}, "max_abs_diff": float(diff)})
         print(
             f"| {points:,} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | {ref['seconds'] / ours['seconds']:.1f}x "
             f"| {ours['peak_mib']:.0f} | {ref['peak_mib']:.0f} | {ref['peak_mib'] / ours['peak_mib']:.1f}x "
             f"| {len(a)} / {len(b)} | {diff:.1e} |",
             flush=True,
         )
+    if args.json:
+        settings = {k: getattr(args, k) for k in ("points", "channels", "batch", "seed", "repeats")}
+        write_json(args.json, {"settings": settings, "machine": started, "rows": rows})
+
+
+def table(record: dict) -> str:
+    """The page's table, drawn from the benchmark's JSON record."""
+    lines = ["| data points | ours (s) | reference (s) | time ref/ours | ours peak (MiB) | reference peak (MiB) "
+             "| memory ref/ours | coefficients | max abs diff |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in record["rows"]:
+        ours, ref = row["ours"], row["reference"]
+        lines.append(f"| {row['points']:,} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
+                     f"{ref['seconds'] / ours['seconds']:.1f}x | {ours['peak_mib']:.0f} | {ref['peak_mib']:.0f} | "
+                     f"{ref['peak_mib'] / ours['peak_mib']:.1f}x | {ours['coefficients']} / {ref['coefficients']} | "
+                     f"{row['max_abs_diff']:.1e} |")
+    return "\n".join(lines)
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/svcca_benchmark.md (from svcca_benchmark.json)."""
+    record = json.loads((results / "svcca_benchmark.json").read_text())
+    s, m = record["settings"], record["machine"]
+    settings = (f"{s['channels']} channels on each side, ours fed in batches of {s['batch']:,} rows, float64; time: "
+                f"fastest of {s['repeats']} runs; seed {s['seed']}. Machine: {m['cpus']} CPUs, load average "
+                f"{m['load_average_start'][0]:.1f} when the run started; torch {m['torch']}, NumPy {m['numpy']}.")
+    return {"settings": settings, "table": table(record)}
 
 
 if __name__ == "__main__":

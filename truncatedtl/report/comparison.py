@@ -213,13 +213,20 @@ def write_comparison_tables(directory: Path, show: Callable[[str], None] | None 
     """Write ``table.csv``, ``table.md`` and ``report.json`` into ``directory`` from its records and kept
     predictions; returns the Markdown, which ``show`` gets first, so a full disk loses no score."""
     directory = Path(directory)
-    comparison, records = read_comparison(directory)
-    report = build_comparison_report(comparison, records, read_predictions(directory, records))
-    markdown = table_markdown(comparison, report, records)
+    markdown, csv_text, report = comparison_tables(directory)
     if show is not None:
         show(markdown)
-    write_text(directory / "table.csv", table_csv([{k: m[k] for k in columns(tuple(report["scores"]))}
-                                                   for m in report["models"]], task_of_kind(records[0].task).shown))
+    write_text(directory / "table.csv", csv_text)
     write_text(directory / "table.md", markdown)
     write_json(directory / REPORT_FILE, report)
     return markdown
+
+
+def comparison_tables(directory: Path) -> tuple[str, str, dict]:
+    """``table.md``, ``table.csv`` and the ``report.json`` content of a comparison directory, drawn from its
+    records and kept predictions."""
+    comparison, records = read_comparison(directory)
+    report = build_comparison_report(comparison, records, read_predictions(directory, records))
+    rows = [{k: m[k] for k in columns(tuple(report["scores"]))} for m in report["models"]]
+    return (table_markdown(comparison, report, records), table_csv(rows, task_of_kind(records[0].task).shown),
+            report)
