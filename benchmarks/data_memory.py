@@ -105,6 +105,39 @@ def child(args: argparse.Namespace) -> dict:
             "images_per_s": round(epochs[-1], 1), "peak_pss_mib": round(peak[0] / 2**20, 1)}
 
 
+def fit(rows: list[dict], cache: str) -> dict:
+    """Least-squares line of peak PSS (bytes) against the number of train images for one cache kind: bytes
+    per image with its 95 % interval (Student t, n - 2 degrees of freedom), and the intercept in MiB."""
+    from scipy import stats
+
+    points = sorted((r["train_images"], r["peak_pss_mib"] * 2**20) for r in rows if r["cache"] == cache)
+    x, y = np.array(points, dtype=float).T
+    line = stats.linregress(x, y)
+    half = stats.t.ppf(0.975, len(x) - 2) * line.stderr
+    return {"cache": cache, "sizes": len(x), "bytes_per_image": line.slope, "low": line.slope - half,
+            "high": line.slope + half, "intercept_mib": line.intercept / 2**20, "train_images": (x[0], x[-1])}
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/data_memory.md (from data_memory.json): the table and the fits."""
+    record = json.loads((results / "data_memory.json").read_text())
+    rows = record["rows"]
+    lines = ["| images | train images | cache | peak PSS (MiB) | images/s (last epoch) | images/s (epoch 1) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['images']:,} | {r['train_images']:,} | {r['cache']} | {r['peak_pss_mib']:,.0f} | "
+                     f"{r['images_per_s']:,.0f} | {r['epoch_images_per_s'][0]:,.0f} |")
+    fits = ["| cache | sizes | bytes per train image (95 % interval) | intercept (MiB) | predicted growth "
+            "over the measured range (MiB) |", "|---|---|---|---|---|"]
+    for cache in record["settings"]["caches"]:
+        f = fit(rows, cache)
+        span = (f["train_images"][1] - f["train_images"][0]) / 2**20
+        fits.append(f"| {cache} | {f['sizes']} | {f['bytes_per_image']:,.0f} ({f['low']:,.0f} … {f['high']:,.0f}) | "
+                    f"{f['intercept_mib']:,.0f} | {f['bytes_per_image'] * span:,.0f} ({f['low'] * span:,.0f} … "
+                    f"{f['high'] * span:,.0f}) |")
+    return {"table": "\n".join(lines), "fit": "\n".join(fits)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[2000, 20000])

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DATA / "vesselmnist3d").is_dir() or not (DATA / "chest_xray_pneumonia").is_dir(),
                     reason="needs ../shared/data (vesselmnist3d, chest_xray_pneumonia)")
 def test_dry_run_writes_one_record_per_lane(tmp_path: Path) -> None:
