@@ -45,7 +45,7 @@ def test_ct_encoder_truncated_at_each_block_boundary_runs_on_a_64_cube(ct):
 def test_cutpoints_prints_params_and_macs_per_cut(run_cli):
     import json
 
-    code, out, _ = run_cli("cutpoints", "ct_resnet152_3d", "--image-size", "16", "--json")
+    code, out, _ = run_cli("cutpoints", "ct_resnet152_3d", "--image-size", "32", "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 51
     assert rows[0]["stride"] == [2, 4, 4] and rows[-1]["params"] > 117e6
