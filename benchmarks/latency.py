@@ -82,10 +82,14 @@ def ratio_cell(value: float, full: float, scale: float, digits: int) -> str:
     return f"{value / scale:.{digits}f} ({value / full:.2f}×)"
 
 
-def timed_cell(row: dict, key: str) -> str:
-    """Latency with its interleaved ratio to the full model and the ratio's lowest and highest round."""
+def timed_cell(row: dict, key: str, ref: dict) -> str:
+    """Latency with its interleaved ratio to the full model and the ratio's lowest and highest round (records
+    measured before rounds were kept have no spread: the ratio alone)."""
+    ms = row[f"{key}_ms"]
+    if f"{key}_ratio_spread" not in row:  # timed round-robin in one process, one pass per round
+        return ratio_cell(ms, ref[f"{key}_ms"], 1, 1)
     low, high = row[f"{key}_ratio_spread"]
-    return f"{row[f'{key}_ms']:.1f} ({row[f'{key}_ratio']:.2f}× [{low:.2f}, {high:.2f}])"
+    return f"{ms:.1f} ({row[f'{key}_ratio']:.2f}× [{low:.2f}, {high:.2f}])"
 
 
 def table(rows: list[dict], batches: tuple[int, ...]) -> str:
@@ -99,7 +103,7 @@ def table(rows: list[dict], batches: tuple[int, ...]) -> str:
     for row in rows:
         ref = full.setdefault(row["model"], row)
         cells = [row["model"], row["strategy"], str(row["cut"]), ratio_cell(row["params"], ref["params"], 1e6, 2),
-                 ratio_cell(row["macs"], ref["macs"], 1e9, 2), *(timed_cell(row, k) for k in latency)]
+                 ratio_cell(row["macs"], ref["macs"], 1e9, 2), *(timed_cell(row, k, ref) for k in latency)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
