@@ -8,7 +8,8 @@ Measure (needs the two trained runs and the data; see docs/results/explain_maps.
 
 writes ``explain_maps.json`` (settings, per-image numbers, means) and ``explain_maps.npz`` (the drawn images and
 their maps, 8-bit), then draws ``explain_maps.png`` from them. ``--redraw`` draws the picture from the records
-alone."""
+alone; so do :func:`draw_page` (the agreement table of docs/results/explain_maps.md) and :func:`draw_files` (the
+picture) for ``python -m benchmarks redraw``."""
 
 from __future__ import annotations
 
@@ -79,8 +80,10 @@ def _test_scores(run: Path) -> dict:
     return json.loads((run / "result.json").read_text()).get("test", {})
 
 
-def redraw(out: Path) -> Path:
-    """The picture, from the records alone: one row per drawn X-ray, the image then each model's overlay."""
+def redraw(out: Path, picture: Path | None = None) -> Path:
+    """The picture (``picture``, default ``out``/explain_maps.png), from the records in ``out`` alone: one row per
+    drawn X-ray, the image then each model's overlay."""
+    picture = Path(picture) if picture is not None else out / PICTURE
     record = json.loads((out / RECORD).read_text())
     with np.load(out / ARRAYS) as arrays:
         images, maps = arrays["image"] / 255, {k: arrays[k] / 255 for k in ("ttl", "ftl")}
@@ -94,8 +97,31 @@ def redraw(out: Path) -> Path:
     title = (f"Grad-CAM, {record['runs']['ttl']['backbone']} TTL (cut {record['runs']['ttl']['cut']}) vs FTL\n"
              f"over {record['images']} test X-rays: mean r {mean['pearson']:.2f}, "
              f"mean top-10 % overlap {mean['top10_overlap']:.2f}")
-    draw_maps(out / PICTURE, rows, heat=False, title=title, dpi=80)
-    return out / PICTURE
+    draw_maps(picture, rows, heat=False, title=title, dpi=80)
+    return picture
+
+
+def draw_files(results: Path, out: Path) -> list[Path]:
+    """docs/results/explain_maps/explain_maps.png, from the records next to it."""
+    return [redraw(Path(results) / "explain_maps", Path(out) / "results" / "explain_maps" / PICTURE)]
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn block of docs/results/explain_maps.md: the agreement of the two maps over all the X-rays
+    (explain_maps.json's means), then per true class (from its rows; the last class of the outputs, the
+    positive one, first)."""
+    record = json.loads((Path(results) / "explain_maps" / RECORD).read_text())
+    mean = record["mean"]
+    lines = ["| images | mean Pearson r | median r | mean top-10 % overlap | same prediction |", "|---|---|---|---|---|",
+             f"| all {record['images']} | {mean['pearson']:.2f} | {mean['pearson_median']:.2f} | "
+             f"{mean['top10_overlap']:.2f} | {100 * mean['same_prediction']:.0f} % |"]
+    classes = list(dict.fromkeys(row["truth"] for row in record["rows"]))
+    for name in reversed(classes):
+        rows = [row for row in record["rows"] if row["truth"] == name]
+        pearsons = [row["pearson"] for row in rows if row["pearson"] is not None]
+        lines.append(f"| {len(rows)} {name} | {np.mean(pearsons):.2f} | | "
+                     f"{np.mean([row['top10_overlap'] for row in rows]):.2f} | |")
+    return {"agreement": "\n".join(lines)}
 
 
 def main() -> None:

@@ -58,15 +58,20 @@ class Files:
 # Every page under docs/results/, each drawn by the benchmark that makes its records.
 PAGES = (Page("results/compare_chest_xray.md", "compare_chest_xray"),
          Page("results/data_memory.md", "data_memory"),
+         Page("results/explain_maps.md", "explain_maps"),
          Page("results/gpu_converged.md", "gpu_converged"),
+         Page("results/int8.md", "int8"),
          Page("results/inter_domain.md", "inter_domain"),
          Page("results/latency.md", "latency"),
          Page("results/lung_segmentation.md", "lung_segmentation"),
          Page("results/search_cost.md", "search_cost"),
          Page("results/svcca_benchmark.md", "svcca"),
+         Page("results/trainer_throughput.md", "trainer_throughput"),
+         Page("results/trial_time_3d.md", "trial_time"),
          Page("results/ttl_block_boundaries.md", "block_boundaries"),
          Page("results/vesselmnist3d.md", "vesselmnist3d"))
 FILES = (Files(("img/svcca_cuts.png", "img/svcca_blocks.png", "img/svcca_block_pairs.png"), "analysis_figures"),
+         Files(("results/explain_maps/explain_maps.png",), "explain_maps"),
          Files(("img/search_cost_curves.png",), "search_cost"),
          Files(tuple(f"results/{d}/table.{ext}" for d in ("compare_chest_xray", "compare_chest_xray_200")
                      for ext in ("md", "csv")), "compare_chest_xray"))

@@ -108,6 +108,37 @@ def product(args: argparse.Namespace) -> tuple[dict, RunConfig]:
             "memory_format": run.result.memory_format}, config
 
 
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/trainer_throughput.md, from trainer_throughput.json: the throughput
+    table and where the time went (the product's phases per epoch times the epochs)."""
+    record = json.loads((results / "trainer_throughput.json").read_text())
+    hand, ours, epochs = record["hand_loop"], record["product"], record["settings"]["epochs"]
+    device = record["settings"]["device"].upper()
+    per_epoch = {k: v * epochs for k, v in ours["phases_per_epoch_s"].items()}
+    step = per_epoch["forward"] + per_epoch["backward"]
+    layout = ours["memory_format"]["name"].replace("_", "-")
+    throughput = "\n".join([
+        "| | wall time (s) | images / s | ratio to the hand loop |", "|---|---|---|---|",
+        f"| hand loop | {hand['seconds']:.1f} | {hand['images_per_s']:.2f} | 1.00× |",
+        f"| `ttl train` engine | {ours['seconds']:.1f} | {ours['images_per_s']:.2f} | **{record['ratio']:.2f}×** |"])
+    spent = hand["phases_s"]
+    phases = "\n".join([
+        "| phase | hand loop (timed in the loop) | product (each phase timed alone after its run) |",
+        "|---|---|---|",
+        f"| decode + resize | inside `data`, every epoch | {ours['phases_per_epoch_s']['prepare']:.1f} (once: the "
+        "first epoch fills the cache) |",
+        f"| augmentation + batching | `data` {spent['data']:.1f} (decoding included) | {per_epoch['augment']:.1f} "
+        f"({ours['phases_per_epoch_s']['augment']:.1f} per epoch, from the cache) |",
+        f"| transfer to the device | {spent['transfer']:.1f} ({device}) | – ({device}) |",
+        f"| training step (forward, backward, optimiser) | {spent['step']:.1f} "
+        f"({spent['step'] / (epochs * ours['phases_per_epoch_s']['batches']):.1f} s per batch, contiguous) | "
+        f"{step:.1f} (forward {per_epoch['forward']:.1f} + backward {per_epoch['backward']:.1f}; {layout}) |",
+        f"| validation ({record['val_images']} images) | {spent['validation']:.1f} | {per_epoch['evaluate']:.1f} |",
+        "| set-up (data listing, weights, model; product: memory-format probe, Fabric) | "
+        f"{hand['setup_s']:.1f} | {ours['seconds'] - sum(ours['epoch_s']):.1f} (wall time outside the epochs) |"])
+    return {"throughput": throughput, "phases": phases}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/chest_xray_pneumonia"))

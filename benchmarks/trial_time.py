@@ -12,6 +12,9 @@ another checkout first, it times that version of the package (the "before" of a 
 
     python -m benchmarks.trial_time --data ../shared/data/vesselmnist3d/vesselmnist3d.npz \
         --backbones resnet18_3d efficientnet_lite0@3d --image-size 32 --limit 200 --epochs 3 --json FILE
+
+The tables of docs/results/trial_time_3d.md are drawn from its record (``trial_time_3d.json``: the "before" and
+"after" runs) by :func:`draw_page` (``python -m benchmarks redraw``).
 """
 
 from __future__ import annotations
@@ -70,6 +73,33 @@ def phases(config: RunConfig, steps: int, memory_format: str = "contiguous") -> 
     evaluate_s = timed(lambda: evaluate(model, prepared.loader("val", config), prepared.data.kind, task=task))
     return {"prepare": prepare_s, "augment": augment_s, "forward": forward / steps * batches,
             "backward": backward / steps * batches, "evaluate": evaluate_s, "batches": batches}
+
+
+def _label(backbone: str) -> str:
+    """A backbone's name in the trial table (``@3d``: a 2D network inflated to 3D)."""
+    return f"{backbone} (inflated)" if backbone.endswith("@3d") else backbone
+
+
+def draw_page(results: Path) -> dict[str, str]:
+    """The drawn blocks of docs/results/trial_time_3d.md, from trial_time_3d.json (a record per version, "before"
+    and "after" a change): each backbone's trial time in both and their ratio, then each phase's seconds per
+    epoch."""
+    record = json.loads((results / "trial_time_3d.json").read_text())
+    (old, old_record), (new, new_record) = record.items()
+    old_rows = {row["backbone"]: row for row in old_record["rows"]}
+    trials = [f"| backbone | trial s, {old} | trial s, {new} | {new} / {old} |", "|---|---|---|---|"]
+    for row in new_record["rows"]:
+        before, after = old_rows[row["backbone"]]["trial_s"], row["trial_s"]
+        trials.append(f"| {_label(row['backbone'])} | {before:.1f} | {after:.1f} | {after / before:.2f}× |")
+    head = ("backbone", "version", "prepare (read + resample, once)", "augmentation + batching", "forward",
+            "backward + step", f"validation ({new_record['settings']['limit']})")
+    phase_lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in new_record["rows"]:
+        for version, phase in ((old, old_rows[row["backbone"]]["phases_per_epoch_s"]),
+                               (new, row["phases_per_epoch_s"])):
+            phase_lines.append(f"| {row['backbone']} | {version} | {phase['prepare']:.2f} | **{phase['augment']:.2f}** "
+                               f"| {phase['forward']:.1f} | {phase['backward']:.1f} | {phase['evaluate']:.1f} |")
+    return {"trials": "\n".join(trials), "phases": "\n".join(phase_lines)}
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import typer
 
 from ..deploy import export_run
 from ..deploy.quantize import export_int8
+from ..engine import load_run
 from ._common import ConfigOption
 
 
@@ -25,7 +26,8 @@ def export(
                                        "against the float model, latency ratio) is written beside it.")] = False,
     calibration: Annotated[str | None, typer.Option(help="--int8: the training images to calibrate on: a dataset as "
                                                     "ttl train --data reads it (its training split), or image "
-                                                    "files / a folder of images.")] = None,
+                                                    "files / a folder of images (default: the run's own "
+                                                    "training split, read from its --data).")] = None,
     calibration_limit: Annotated[int, typer.Option(help="--int8: at most this many calibration images (evenly "
                                                    "spaced).")] = 256,
     threads: Annotated[int, typer.Option(help="--int8: CPU threads of the latency measurement.")] = 1,
@@ -44,9 +46,8 @@ def export(
         if model_format != "onnx" or dynamic_batch:
             raise ValueError("--int8 writes an ONNX model that takes any batch size: drop --format and "
                              "--dynamic-batch")
-        if calibration is None:
-            raise ValueError("--int8 needs --calibration: training images to calibrate the activation ranges on "
-                             "(a dataset or a folder of images)")
+        if calibration is None:  # the run's own training split
+            calibration = load_run(run_dir).config.data
         report = export_int8(run_dir, calibration, out, calibration_limit, threads)
         test, latency = report.test, report.latency
         typer.echo(f"wrote {report.path} and its metadata and report beside it (calibrated on "
