@@ -4,6 +4,7 @@ own report (:mod:`truncatedtl.report.comparison`, what ``ttl report DIR`` writes
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from truncatedtl.files import write_text
@@ -12,9 +13,10 @@ from truncatedtl.report.comparison import comparison_tables
 RUNS = {"200": "compare_chest_xray_200", "100": "compare_chest_xray"}
 
 
-def _report(folder: Path) -> tuple[str, str]:
-    """(table.md, table.csv) of one comparison folder, as ``ttl report`` draws them."""
-    return comparison_tables(folder)[:2]
+def _report(folder: Path) -> tuple[str, str, str]:
+    """(table.md, table.csv, report.json) of one comparison folder, as ``ttl report`` draws them."""
+    markdown, table, report = comparison_tables(folder)
+    return markdown, table, json.dumps(report, indent=2)  # as truncatedtl.files.write_json writes it
 
 
 def draw_page(results: Path) -> dict[str, str]:
@@ -25,10 +27,10 @@ def draw_page(results: Path) -> dict[str, str]:
 
 
 def draw_files(results: Path, out: Path) -> list[Path]:
-    """Each comparison's ``table.md`` and ``table.csv`` into ``out/results/<folder>/``."""
+    """Each comparison's ``table.md``, ``table.csv`` and ``report.json`` into ``out/results/<folder>/``."""
     written = []
     for folder in RUNS.values():
-        for name, text in zip(("table.md", "table.csv"), _report(results / folder)):
+        for name, text in zip(("table.md", "table.csv", "report.json"), _report(results / folder)):
             path = Path(out) / "results" / folder / name
             write_text(path, text)
             written.append(path)

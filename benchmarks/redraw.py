@@ -74,7 +74,8 @@ FILES = (Files(("img/svcca_cuts.png", "img/svcca_blocks.png", "img/svcca_block_p
          Files(("results/explain_maps/explain_maps.png",), "explain_maps"),
          Files(("img/search_cost_curves.png",), "search_cost"),
          Files(tuple(f"results/{d}/table.{ext}" for d in ("compare_chest_xray", "compare_chest_xray_200")
-                     for ext in ("md", "csv")), "compare_chest_xray"))
+                     for ext in ("md", "csv")) + ("results/compare_chest_xray/report.json",
+                                                   "results/compare_chest_xray_200/report.json"), "compare_chest_xray"))
 
 
 def blocks(text: str) -> list[str]:
