@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -19,7 +20,9 @@ DATA = ROOT.parent / "shared" / "data"
 @pytest.mark.skipif(not (DATA / "vesselmnist3d").is_dir() or not (DATA / "chest_xray_pneumonia").is_dir(),
                     reason="needs ../shared/data (vesselmnist3d, chest_xray_pneumonia)")
 def test_dry_run_writes_one_record_per_lane(tmp_path: Path) -> None:
+    # the script calls python3, as on the GPU machine: here the interpreter running the tests
     env = {**os.environ, "WORK": str(tmp_path / "work"), "OMP_NUM_THREADS": "1",
+           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run(["bash", "benchmarks/gpu.sh", "dry-run", str(tmp_path / "out")], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=540)
