@@ -17,6 +17,7 @@ from ..data import fingerprint
 from ..engine import RunConfig
 from ..engine.run import SPEC_KEY
 from ..files import write_text
+from ..record import TrialRecord, read_record
 from ..spec import HeadSpec
 from ..tasks import build_network, get_task, resolve_spec, score_label
 from .metadata import Metadata
@@ -51,20 +52,20 @@ def containing_report(run_dir: Path) -> tuple[Path, dict] | None:
     return None
 
 
-def _cost(config: RunConfig, result: dict, backbone: Backbone, report: dict | None) -> list[str]:
+def _cost(config: RunConfig, result: TrialRecord, backbone: Backbone, report: dict | None) -> list[str]:
     lines = ["| | this model | FTL | ratio |", "|---|---|---|---|"]
     try:
-        ftl_params, ftl_macs = ftl_counterpart(config, backbone, len(result["classes"]))
+        ftl_params, ftl_macs = ftl_counterpart(config, backbone, len(result.classes))
     except (ValueError, RuntimeError) as err:
-        return [f"Parameters {result['params'] / 1e6:.2f} M, MACs {result['macs'] / 1e9:.3f} G; the FTL "
+        return [f"Parameters {result.params / 1e6:.2f} M, MACs {result.macs / 1e9:.3f} G; the FTL "
                 f"counterpart could not be built ({err}), so no ratio."]
-    lines.append(f"| parameters | {result['params'] / 1e6:.2f} M | {ftl_params / 1e6:.2f} M | "
-                 f"{result['params'] / ftl_params:.2f} |")
-    lines.append(f"| MACs (one input) | {result['macs'] / 1e9:.3f} G | {ftl_macs / 1e9:.3f} G | "
-                 f"{result['macs'] / ftl_macs:.2f} |")
+    lines.append(f"| parameters | {result.params / 1e6:.2f} M | {ftl_params / 1e6:.2f} M | "
+                 f"{result.params / ftl_params:.2f} |")
+    lines.append(f"| MACs (one input) | {result.macs / 1e9:.3f} G | {ftl_macs / 1e9:.3f} G | "
+                 f"{result.macs / ftl_macs:.2f} |")
     latency = (report or {}).get("chosen"), (report or {}).get("ftl")
     if (all(isinstance(x, dict) and x.get("cpu_ms") for x in latency)
-            and (latency[0].get("strategy"), latency[0].get("cut")) == (config.strategy, result["cut"])):
+            and (latency[0].get("strategy"), latency[0].get("cut")) == (config.strategy, result.cut)):
         lines.append(f"| CPU latency (batch 1) | {latency[0]['cpu_ms']:.2f} ms | {latency[1]['cpu_ms']:.2f} ms | "
                      f"{latency[0]['cpu_ms'] / latency[1]['cpu_ms']:.2f} |")
     else:
@@ -75,20 +76,20 @@ def _cost(config: RunConfig, result: dict, backbone: Backbone, report: dict | No
     return lines
 
 
-def _data(config: RunConfig, result: dict) -> list[str]:
-    samples = result.get("samples", {})
+def _data(config: RunConfig, result: TrialRecord) -> list[str]:
+    samples = result.samples
     lines = [f"- Path as given: `{config.data}`",
              f"- Split sizes: {', '.join(f'{k} {v}' for k, v in samples.items()) or NOT_COMPUTED}"
              f" (split seed {config.split_seed}{f', at most {config.limit} per split' if config.limit else ''})"]
     try:
         data = get_task(config.task).load_data(config)
-        lines.append(f"- Class balance: {_balance(data, result['classes'])}")
+        lines.append(f"- Class balance: {_balance(data, result.classes)}")
         found = fingerprint(data)
         digests = ", ".join(f"{k} `{v['digest'][:16]}`" for k, v in found["splits"].items())
         lines.append(f"- Fingerprint ({found['method']}): {digests}")
     except (OSError, ValueError) as err:  # the data is not where the run read it (another machine, moved)
         lines.append(f"- Class balance and fingerprint: {NOT_COMPUTED} (the data cannot be read from here: {err})")
-    lines += [f"- Note: {note}" for note in result.get("notes", [])]
+    lines += [f"- Note: {note}" for note in result.notes]
     return lines
 
 
@@ -106,10 +107,10 @@ def _balance(data, classes: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _scores(result: dict) -> list[str]:
+def _scores(result: TrialRecord) -> list[str]:
     lines = ["| split | score | value | 95 % interval |", "|---|---|---|---|"]
     for split in ("val", "test"):
-        scores, intervals = result.get(split), result.get(f"{split}_ci") or {}
+        scores, intervals = getattr(result, split), getattr(result, f"{split}_ci") or {}
         if not scores:
             lines.append(f"| {split} | – | {NOT_COMPUTED} (the split was not scored) | – |")
             continue
@@ -144,7 +145,7 @@ def _verdict(config: RunConfig, cut: int, run_dir: Path) -> list[str]:
     return lines
 
 
-def _limits(config: RunConfig, result: dict, metadata: Metadata) -> list[str]:
+def _limits(config: RunConfig, result: TrialRecord, metadata: Metadata) -> list[str]:
     side = "³" if metadata.spatial_dims == 3 else "²"
     lines = [f"- Trained on inputs of {config.image_size}{side}: every input is resized to that size, so detail finer "
              f"than the resized grid is lost, and other sizes were not tested.",
@@ -154,7 +155,7 @@ def _limits(config: RunConfig, result: dict, metadata: Metadata) -> list[str]:
         lines.append(f"- A reduced dataset: at most {config.limit} samples per split.")
     if config.weights == "none":
         lines.append("- Trained from random initialisation (no pretrained weights).")
-    if result.get("best_epoch") == result.get("epochs"):
+    if result.best_epoch == result.epochs:
         lines.append("- Its best validation score came at its last epoch: training may not have converged.")
     return lines
 
@@ -165,9 +166,9 @@ def model_card(run_dir: Path, metadata: Metadata, files: list[Path]) -> str:
     values = json.loads((run_dir / "config.json").read_text())
     values.pop(SPEC_KEY, None)  # the resolved spec: the cut is read from the result
     config = RunConfig.from_dict(values)
-    result = json.loads((run_dir / "result.json").read_text())
+    result = read_record(run_dir / "result.json")
     backbone = load_backbone(config.backbone, "none")
-    cut = int(result["cut"])
+    cut = result.cut
     point = backbone.cut_points[cut]
     found = containing_report(run_dir)
     head = f"average pool + {'MLP (' + str(config.hidden) + ' hidden)' if config.hidden else 'linear'}"
@@ -180,7 +181,7 @@ def model_card(run_dir: Path, metadata: Metadata, files: list[Path]) -> str:
         f"- Cut: k = {cut} of {backbone.last_cut} (`{point.name}`, block {point.block}"
         f"{', a block boundary' if point.block_end else ''}; {point.channels} channels, stride {point.stride})",
         f"- Head: {head if config.pool else 'flattened feature map + linear'}",
-        f"- Task: {result.get('task')}; classes: {', '.join(result['classes'])}",
+        f"- Task: {result.task}; classes: {', '.join(result.classes)}",
         f"- Input: {metadata.input_name} {list(metadata.input_shape)} per item; output: {metadata.output}", "",
         "## Cost against full finetuning (FTL)", "", *_cost(config, result, backbone, found[1] if found else None),
         "", "## Data", "", *_data(config, result), "",
@@ -190,11 +191,11 @@ def model_card(run_dir: Path, metadata: Metadata, files: list[Path]) -> str:
         f"{metadata.in_chans} input channels",
         f"- Steps: {metadata.preprocessing}", "",
         "## Training recipe", "",
-        f"- Recipe `{result.get('recipe')}`, learning rate {result.get('lr')}, batch {config.batch_size}, at most "
-        f"{config.max_epochs} epochs (ran {result.get('epochs')}, best at epoch {result.get('best_epoch')}), "
-        f"checkpoint selected on validation {result.get('monitor')}",
+        f"- Recipe `{result.recipe}`, learning rate {result.lr}, batch {config.batch_size}, at most "
+        f"{config.max_epochs} epochs (ran {result.epochs}, best at epoch {result.best_epoch}), "
+        f"checkpoint selected on validation {result.monitor}",
         f"- Augmentation {'on' if config.augment else 'off'}; seed {config.seed}; precision {config.precision}; "
-        f"trained in {result.get('seconds')} s", "",
+        f"trained in {result.seconds} s", "",
         "## Scores", "", *_scores(result), "",
         "## Verdict against FTL", "", *_verdict(config, cut, run_dir), "",
         "## Known limits", "", *_limits(config, result, metadata), "",
