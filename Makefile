@@ -8,11 +8,7 @@ STAMP := $(VENV)/.installed
 # Real data for the demo; without it the demo says so and runs on the built-in synthetic set.
 TTL_DATA ?= ../shared/data/chest_xray_pneumonia
 
-<<<<<<< HEAD
-.PHONY: setup test test-isa demo lint clean
-=======
-.PHONY: setup test demo lint results clean
->>>>>>> results
+.PHONY: setup test test-isa demo lint results clean
 
 setup: $(STAMP)
 
