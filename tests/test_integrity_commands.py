@@ -12,20 +12,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from tests.test_integrity import TINY, _mount
+from tests.test_integrity import TINY, _mount, _unmount  # noqa: F401 (_unmount: autouse, unmounts the test's disks)
 from truncatedtl.backbones import BackboneError, load_backbone
 from truncatedtl.engine import LoopConfig, fit
 from truncatedtl.strategies import TrainingPlan
-
-
-@pytest.fixture(autouse=True)
-def _unmount(tmp_path: Path):
-    import subprocess
-
-    yield
-    for name in ("disk", "readonly"):
-        if (tmp_path / name).is_mount():
-            subprocess.run(["umount", str(tmp_path / name)], check=False)
 
 
 def test_pretrain_on_a_full_disk_prints_its_scores_first(run_cli, tmp_path):
