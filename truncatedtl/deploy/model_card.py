@@ -15,9 +15,9 @@ from ..analysis.complexity import count_macs, count_params
 from ..backbones import Backbone, load_backbone
 from ..data import fingerprint
 from ..engine import RunConfig
-from ..engine.run import SPEC_KEY
+from ..engine.run import read_run
 from ..files import write_text
-from ..record import TrialRecord, read_record
+from ..record import TrialRecord
 from ..spec import HeadSpec
 from ..tasks import build_network, get_task, resolve_spec, score_label
 from .metadata import Metadata
@@ -163,10 +163,7 @@ def _limits(config: RunConfig, result: TrialRecord, metadata: Metadata) -> list[
 def model_card(run_dir: Path, metadata: Metadata, files: list[Path]) -> str:
     """The card's Markdown for the run in ``run_dir`` exported as ``files``."""
     run_dir = Path(run_dir)
-    values = json.loads((run_dir / "config.json").read_text())
-    values.pop(SPEC_KEY, None)  # the resolved spec: the cut is read from the result
-    config = RunConfig.from_dict(values)
-    result = read_record(run_dir / "result.json")
+    config, _, result = read_run(run_dir)
     backbone = load_backbone(config.backbone, "none")
     cut = result.cut
     point = backbone.cut_points[cut]

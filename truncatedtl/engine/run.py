@@ -387,20 +387,29 @@ class LoadedRun:
     result: TrialRecord
 
 
-def load_run(run_dir: Path) -> LoadedRun:
-    """Rebuild a saved run's network from the spec its ``config.json`` holds (runs saved before it did: from
-    the resolved cut of ``result.json``) and load its checkpoint (safetensors: no code is executed)."""
-    from safetensors.torch import load_file
-
+def read_run(run_dir: Path) -> tuple[RunConfig, ModelSpec, TrialRecord]:
+    """A saved run's options, model spec (the one its ``config.json`` holds; runs saved before it did: from the
+    resolved cut of ``result.json``) and result, without building its network."""
     run_dir = Path(run_dir)
-    for name in ("config.json", "result.json", CHECKPOINT):
+    for name in ("config.json", "result.json"):
         if not (run_dir / name).is_file():
             raise FileNotFoundError(f"{run_dir} is not a run directory: {name} is missing")
     values = json.loads((run_dir / "config.json").read_text())
     saved = values.pop(SPEC_KEY, None)
     config = RunConfig.from_dict(values)
     result = read_record(run_dir / "result.json")
-    spec = ModelSpec.from_dict(saved) if saved is not None else spec_of(config, result)
+    return config, ModelSpec.from_dict(saved) if saved is not None else spec_of(config, result), result
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    """Rebuild a saved run's network from its spec (:func:`read_run`) and load its checkpoint (safetensors: no
+    code is executed)."""
+    from safetensors.torch import load_file
+
+    run_dir = Path(run_dir)
+    config, spec, result = read_run(run_dir)
+    if not (run_dir / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory: {CHECKPOINT} is missing")
     model = build_network(spec, load_backbone(spec.backbone, "none"))
     model.load_state_dict(load_file(str(run_dir / CHECKPOINT)))
     return LoadedRun(model.eval(), config, spec, result)
