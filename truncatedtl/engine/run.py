@@ -31,7 +31,7 @@ from ..evidence import Predictions, predictions_file, record_flags, split_interv
 from ..files import staged_directory, write_checkpoint, write_json, write_rows
 from ..record import TrialRecord, from_known_keys, read_record
 from ..spec import HeadSpec, ModelSpec
-from ..tasks import build_network, get_task
+from ..tasks import build_network, get_task, resolve_task
 from .callbacks import LoggerCallback
 from .loop import LoopConfig, check_precision, evaluate_split, fit, make_fabric
 from .memory_format import check_memory_format, choose_memory_format, torch_format
@@ -187,10 +187,7 @@ def check_config(config: RunConfig) -> None:
 def check_model(config: RunConfig) -> None:
     """An unknown backbone or strategy, a task the backbone does not serve, a cut point out of range, an input
     smaller than the network's total stride."""
-    task = get_task(config.task)
-    if not task.fits(config.backbone):
-        raise ValueError(f"--task {config.task} does not fit backbone {config.backbone}; backbones for {config.task}: "
-                         f"{', '.join(available(task=task.backbones_of or task.name))}")
+    resolve_task(config.task, config.backbone)
     backbone = load_backbone(config.backbone, "none")
     spec = model_spec(config, backbone, 2)
     stride = backbone.cut_points[spec.cut].stride

@@ -11,6 +11,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..backbones import Backbone, served_tasks
+from ..backbones import available as available_backbones
 from ..spec import HeadSpec, ModelSpec
 from ._base import Evaluation, Monitor, Task
 from .classification import Classification
@@ -39,9 +40,12 @@ def resolve_task(task: str | None, backbone: str) -> str:
     backbone does not serve is refused."""
     if task is None:
         return default_task(backbone)
-    if not get_task(task).fits(backbone):
-        raise ValueError(f"--task {task} does not fit backbone {backbone}: it serves "
-                         f"{', '.join(served_tasks(backbone))}")
+    found = get_task(task)
+    if not found.fits(backbone):
+        served = ", ".join(served_tasks(backbone))
+        fitting = ", ".join(available_backbones(task=found.backbones_of or task))
+        raise ValueError(f"--task {task} does not fit backbone {backbone} (it serves {served}); backbones for "
+                         f"{task}: {fitting}")
     return task
 
 
