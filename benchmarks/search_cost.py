@@ -63,8 +63,9 @@ def datasets(root: Path) -> dict[str, str]:
             "vesselmnist3d": str(root / "vesselmnist3d" / "vesselmnist3d.npz")}
 
 
-def yardstick(base: RunConfig, repeats: int, out: Path, progress=print) -> TrialStore:
-    """Every cut point of the TTL strategy and FTL, ``repeats`` seeds each, validation and test scored."""
+def yardstick(base: RunConfig, repeats: int, out: Path, progress=print, workers: int = 1) -> TrialStore:
+    """Every cut point of the TTL strategy and FTL, ``repeats`` seeds each, validation and test scored
+    (``workers`` trials at once in local processes)."""
     backbone = load_backbone(base.backbone, "none")
     identity = {**{k: v for k, v in asdict(base).items() if k not in ("seed", "strategy", "cut")},
                 "yardstick": "every cut point, test scored", "repeats": repeats}
@@ -72,7 +73,7 @@ def yardstick(base: RunConfig, repeats: int, out: Path, progress=print) -> Trial
     # Seed by seed, so that a run stopped early leaves whole curves of fewer seeds.
     trials = [t for s in range(repeats)
               for t in [Trial("ftl", backbone.last_cut, s), *(Trial("ttl", p.index, s) for p in backbone.cut_points)]]
-    run_trials(trials, base, store, progress=progress, evaluate_test=True)
+    run_trials(trials, base, store, progress=progress, evaluate_test=True, workers=workers)
     return store
 
 
@@ -107,7 +108,9 @@ class Replay:
 def run_variant(name: str, yardstick: TrialStore, base: RunConfig, repeats: int, prepared) -> dict:
     """One method's choice on the replayed yardstick: chosen cut, scores, trainings and wall time."""
     method, extra = VARIANTS[name]
-    settings = SearchSettings(method=method, repeats=repeats, **extra)
+    # Each method takes its own best-scoring cut (``--select best``): the table compares the methods' rankings;
+    # the two ``--select`` rules are compared on the same records in the page's selection section.
+    settings = SearchSettings(method=method, repeats=repeats, select="best", **extra)
     replay = Replay(yardstick)
     with tempfile.TemporaryDirectory() as scratch:
         session = Session(base, settings, TrialStore(Path(scratch), {"method": name}), prepared, replay)
@@ -122,7 +125,7 @@ def run_variant(name: str, yardstick: TrialStore, base: RunConfig, repeats: int,
             "trainings": len(replay.asked),
             "trainings_to_choose": len(searched) - (repeats if separate_final else 0) + (method in USES_FTL),
             "compute_s": round(compute, 1),
-            "wall_s": round(compute + sum(r["seconds"] for r in replay.asked.values()), 1)}
+            "wall_s": round(compute + sum(r.seconds for r in replay.asked.values()), 1)}
 
 
 def spearman(x: list[float], y: list[float]) -> float:
@@ -261,14 +264,15 @@ def _policies(curves: list[Curve], folders: list[Path]) -> dict[str, dict]:
     for curve, folder in zip(curves, folders):
         for m in methods(folder):
             entry = policies.setdefault(m["variant"], {"kind": "method", "cuts": [], "gaps": [], "rho": [],
-                                                        "trainings": m["trainings_to_choose"]})
+                                                        "trainings": []})
+            entry["trainings"].append(m["trainings_to_choose"])
             entry["cuts"].append(m["chosen_cut"])
             entry["gaps"].append(curve.gap(m["chosen_cut"]))
             entry["rho"].append(rank_correlation(m, curve)[0])
     cuts = sorted(set.intersection(*(set(c.val) for c in curves)))
     for k in cuts:
         policies[f"always cut {k}"] = {"kind": "constant", "cuts": [k] * len(curves),
-                                       "gaps": [c.gap(k) for c in curves], "rho": [], "trainings": 0}
+                                       "gaps": [c.gap(k) for c in curves], "rho": [], "trainings": [0]}
     return policies
 
 
@@ -290,7 +294,8 @@ def summary(curves: list[Curve], folders: list[Path]) -> str:
         label = name + (" (best constant, chosen in hindsight)" if name == best_constant else "") + \
             (" (middle block boundary)" if name == middle else "")
         within = sum(g >= -WITHIN for g in p["gaps"])
-        lines.append(f"| {label} | {p['trainings']} | {' / '.join(map(str, p['cuts']))} | "
+        trainings = " / ".join(map(str, p["trainings"])) if len(set(p["trainings"])) > 1 else p["trainings"][0]
+        lines.append(f"| {label} | {trainings} | {' / '.join(map(str, p['cuts']))} | "
                      f"{' / '.join(f'{g:+.3f}' for g in p['gaps'])} | {np.mean(p['gaps']):+.3f} | "
                      f"{min(p['gaps']):+.3f} | {within} of {len(curves)} | "
                      f"{' / '.join(_rho(r) for r in p['rho']) or '–'} |")
@@ -442,6 +447,8 @@ def main() -> None:
     parser.add_argument("--records", type=Path, default=ROOT / "docs" / "results" / "search_cost")
     parser.add_argument("--markdown", type=Path, help="also write the page redrawn from --records/.. here "
                         "(python -m benchmarks redraw draws docs/results/search_cost.md itself)")
+    parser.add_argument("--workers", type=int, default=1, help="yardstick trials trained at once, each in its "
+                        "own process with an equal share of the threads")
     parser.add_argument("--methods", action="store_true", help="also run every method on the yardstick")
     parser.add_argument("--redraw", action="store_true", help="run nothing; only write --markdown")
     args = parser.parse_args()
@@ -452,7 +459,7 @@ def main() -> None:
                              max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size, limit=args.limit,
                              weights=args.weights, recipe=args.recipe, device="cpu")
             store = yardstick(base, args.repeats, args.out / name / "yardstick",
-                              progress=lambda m, name=name: print(f"[{name}] {m}", flush=True))
+                              progress=lambda m, name=name: print(f"[{name}] {m}", flush=True), workers=args.workers)
             if not args.methods:
                 continue
             prepared = prepare(base)

@@ -10,7 +10,7 @@ import typer
 from ..report.search import summary_lines
 from ..search import SearchSettings
 from ..search import search as run_search
-from ..search.session import SELECT_DEFAULT
+from ..search.session import SELECT_DEFAULT, SVCCA_RULE_DEFAULT
 from ._common import AUTO_WEIGHTS, MARGIN, ConfigOption, TrainingOptions, training_options, weights_or_random
 
 
@@ -30,8 +30,8 @@ def search(
     radius: int = typer.Option(2, help="two-stage: stage 2 tries cut points this close to the best boundary."),
     overlap_threshold: float = typer.Option(
         0.5, help="svcca: a cut point overlaps where its SVCCA coefficients overlap random ones by this much."),
-    svcca_rule: str = typer.Option("first-overlap", help="svcca: first-overlap (the first overlapping cut point) "
-                                                         "or last-before (the last cut point before it)."),
+    svcca_rule: str = typer.Option(SVCCA_RULE_DEFAULT, help="svcca: last-before (the last cut point before the "
+                                   "first overlapping one) or first-overlap (the first overlapping cut point)."),
     test_every_cut: bool = typer.Option(False, "--test-every-cut", help="Score the test split in every trial "
                                         "(research curves); by default only the chosen model and FTL, at the end."),
     weights: str = AUTO_WEIGHTS,

@@ -11,11 +11,11 @@
    correlate more as the channels grow relative to the data points), the overlap counts as 1: there is no
    less reuse than none. A cut point *overlaps* where the overlap reaches the threshold
    (``--overlap-threshold``, default 0.5, i.e. |δ| ≤ 0.5). ``--svcca-rule`` then chooses:
-   - ``first-overlap`` (default, chosen by ``docs/results/search_cost.md``: closer to the exhaustive best
-     on our data): the first overlapping cut point (the literal step 4);
-   - ``last-before``: the last cut point before the first overlapping one — the last that still reuses
-     pretrained features, as the paper's worked examples read (BIMCV: reuse limited after point 12 → cut 12;
-     PE: cut 30, block 4 near random).
+   - ``last-before`` (default, chosen by ``docs/results/search_cost.md``: nearer the exhaustive best on mean
+     and worst validation gap over its four datasets): the last cut point before the first overlapping one —
+     the last that still reuses pretrained features, as the paper's worked examples read (BIMCV: reuse limited
+     after point 12 → cut 12; PE: cut 30, block 4 near random);
+   - ``first-overlap``: the first overlapping cut point (the literal step 4).
    Where no cut point overlaps (or ``last-before`` finds the very first candidate overlapping), the rule
    gives no cut: the search says so and falls back to a stage-1 pass, training every block boundary and
    keeping the best by validation AUPRC.
