@@ -49,6 +49,17 @@ def test_every_results_page_is_drawn_by_the_command() -> None:
     assert {p.relative_to(DOCS).as_posix() for p in (DOCS / "img").glob("*.png")} <= drawn
 
 
+# How a page says its rows were chosen: a "best" on validation, or nothing chosen at all.
+SELECTION = re.compile(r"selected on validation|nothing (?:on this page )?is [^.;]*selected", re.IGNORECASE)
+
+
+def test_every_results_page_says_how_its_rows_were_selected() -> None:
+    """Each page states that its "best" rows are selected on validation, or that it selects nothing."""
+    silent = [p.name for p in sorted((DOCS / "results").glob("*.md")) if not SELECTION.search(
+        " ".join(p.read_text().split()))]
+    assert not silent, f"pages that do not say how their rows were selected: {silent}"
+
+
 def test_fill_names_the_missing_and_the_extra_block() -> None:
     text = "a\n<!-- redraw one -->\nold\n<!-- /redraw -->\nb\n"
     assert fill(text, {"one": "new"}) == "a\n<!-- redraw one -->\nnew\n<!-- /redraw -->\nb\n"
