@@ -152,9 +152,31 @@ def check_text(results: Path) -> str:
     return "\n".join(lines)
 
 
+# The same Lite0 settings trained again with the current augmentation: the search-cost yardstick's records.
+YARDSTICK = Path("search_cost") / "vesselmnist3d"
+LITE0 = "efficientnet_lite0@3d"
+
+
+def augmentation_table(results: Path) -> str:
+    """The Lite0 rows of this page (block boundaries and FTL, seeds 0–2) beside the same trials in the search-cost
+    yardstick, which trained them at the same settings with the current augmentation: val and test AUROC."""
+    groups = _groups(results)
+    folder = results / YARDSTICK / "trials"
+    lines = ["| strategy | cut | val AUROC here | val AUROC, current augmentation | test AUROC here | "
+             "test AUROC, current augmentation | run |", "|---|---|---|---|---|---|---|"]
+    for (backbone, strategy, cut), runs in groups.items():
+        if backbone != LITE0:
+            continue
+        again = [json.loads((folder / f"{strategy}-k{cut:03d}-s{r['seed']}.json").read_text()) for r in runs]
+        lines.append(f"| {strategy} | {cut} | {pm([r['val']['auroc'] for r in runs])} | "
+                     f"{pm([r['val']['auroc'] for r in again])} | {pm([r['test']['auroc'] for r in runs])} | "
+                     f"{pm([r['test']['auroc'] for r in again])} | *CPU-small* |")
+    return "\n".join(lines)
+
+
 def draw_page(results: Path) -> dict[str, str]:
     return {"table": table(results), "selected": selected(results), "reference": reference_text(results),
-            "cost": cost_text(results), "check": check_text(results)}
+            "cost": cost_text(results), "check": check_text(results), "augmentation": augmentation_table(results)}
 
 
 def reference(data: Path) -> dict:
