@@ -23,6 +23,7 @@ import torchmetrics.functional.classification as C
 
 from benchmarks.records import pm
 from truncatedtl.files import write_json
+from truncatedtl.record import Trial
 
 FOLDER = "vesselmnist3d"
 REFERENCE = "foreground_reference.json"
@@ -167,7 +168,7 @@ def augmentation_table(results: Path) -> str:
     for (backbone, strategy, cut), runs in groups.items():
         if backbone != LITE0:
             continue
-        again = [json.loads((folder / f"{strategy}-k{cut:03d}-s{r['seed']}.json").read_text()) for r in runs]
+        again = [json.loads((folder / f"{Trial(strategy, cut, r['seed']).key}.json").read_text()) for r in runs]
         lines.append(f"| {strategy} | {cut} | {pm([r['val']['auroc'] for r in runs])} | "
                      f"{pm([r['val']['auroc'] for r in again])} | {pm([r['test']['auroc'] for r in runs])} | "
                      f"{pm([r['test']['auroc'] for r in again])} | *CPU-small* |")
